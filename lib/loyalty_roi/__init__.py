@@ -1,0 +1,1 @@
+"""Loyalty ROI Workbook helper library."""

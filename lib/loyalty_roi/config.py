@@ -1,0 +1,231 @@
+"""Project paths and the typed workbook configuration.
+
+Every path is derived from the package location, never from the working
+directory, so notebooks, papermill runs, tests and the CLI agree on where
+things are.  ``load_config`` reads ``config/workbook.yml`` into a validated
+:class:`WorkbookConfig`; papermill parameters override single values through
+``overrides`` with dotted keys (``{"finance.gross_margin": 0.3}``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import secrets
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import ConfigError
+
+PROJ_ROOT = Path(__file__).resolve().parents[2]
+CONFIG_DIR = PROJ_ROOT / "config"
+DEFAULT_CONFIG = CONFIG_DIR / "workbook.yml"
+DATA_DIR = PROJ_ROOT / "data"
+RAW_DIR = DATA_DIR / "raw"
+PROCESSED_DIR = DATA_DIR / "processed"
+REPORTS_DIR = PROJ_ROOT / "reports"
+NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
+
+_MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+def resolve_path(path: str | Path) -> Path:
+    """Return ``path`` as an absolute path; relative paths are taken from the project root."""
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else (PROJ_ROOT / p)
+
+
+def last_complete_month(today: dt.date | None = None) -> str:
+    """The last complete calendar month before ``today`` as ``YYYY-MM``."""
+    today = today or dt.date.today()
+    first = today.replace(day=1)
+    prev = first - dt.timedelta(days=1)
+    return f"{prev.year:04d}-{prev.month:02d}"
+
+
+def _check_month(v: str) -> str:
+    if not _MONTH_RE.match(v):
+        raise ValueError(f"'{v}' is not a month in the form YYYY-MM (e.g. 2026-10)")
+    return v
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class DataConfig(_Strict):
+    source: Literal["demo", "files"] = "demo"
+    raw_dir: str = "data/raw/demo"
+    mapping: str = "data/raw/demo/mapping.yml"
+    processed_dir: str = "data/processed"
+    max_reject_share: float = Field(0.05, ge=0, le=1)
+    future_tolerance_days: int = Field(1, ge=0)
+
+    @property
+    def raw_path(self) -> Path:
+        return resolve_path(self.raw_dir)
+
+    @property
+    def mapping_path(self) -> Path:
+        return resolve_path(self.mapping)
+
+    @property
+    def processed_path(self) -> Path:
+        return resolve_path(self.processed_dir)
+
+
+class DemoConfig(_Strict):
+    customers: int = Field(20_000, ge=50)
+    months: int = Field(24, ge=6, le=120)
+    end_month: str = "latest"
+    seed: int = 42
+
+    @field_validator("end_month")
+    @classmethod
+    def _month(cls, v: str) -> str:
+        return v if v == "latest" else _check_month(v)
+
+    def resolved_end_month(self) -> str:
+        return last_complete_month() if self.end_month == "latest" else self.end_month
+
+
+class FinanceConfig(_Strict):
+    gross_margin: float = Field(0.35, gt=0, lt=1)
+    cost_per_point: float = Field(0.01, gt=0)
+    discount_rate: float = Field(0.08, ge=0, lt=1)
+    clv_horizon_months: int = Field(24, ge=1, le=240)
+
+
+class KpiTarget(_Strict):
+    baseline_month: str
+    change: float
+    by: str
+
+    @field_validator("baseline_month", "by", mode="before")
+    @classmethod
+    def _month(cls, v: Any) -> str:
+        if isinstance(v, dt.date):  # YAML may parse 2025-10-01 as a date
+            v = f"{v.year:04d}-{v.month:02d}"
+        return _check_month(str(v))
+
+
+class KpiConfig(_Strict):
+    on_track_share: float = Field(0.9, gt=0, le=1)
+    at_risk_share: float = Field(0.5, ge=0, le=1)
+    targets: dict[str, KpiTarget] = Field(default_factory=dict)
+
+
+class Scenario(_Strict):
+    lift_factor: float = Field(1.0, ge=0)
+    gross_margin: float | None = Field(None, gt=0, lt=1)
+    redemption_rate: float | None = Field(None, ge=0, le=1)
+    cost_factor: float = Field(1.0, gt=0)
+
+
+class ScenarioConfig(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    sensitivity_share: float = Field(0.2, gt=0, lt=1)
+    monte_carlo_draws: int = Field(20_000, ge=10_000)
+    ranges: dict[str, tuple[float, float]] = Field(default_factory=dict)
+
+    def named(self) -> dict[str, Scenario]:
+        """The named scenarios (every extra key of the section), validated."""
+        extra = self.model_extra or {}
+        return {name: Scenario.model_validate(v) for name, v in extra.items()}
+
+
+class PrivacyConfig(_Strict):
+    salt_env: str = "LOYALTY_ROI_SALT"
+
+
+class EngineConfig(_Strict):
+    backend: Literal["duckdb", "pyspark"] = "duckdb"
+
+
+class WorkbookConfig(_Strict):
+    data: DataConfig = Field(default_factory=DataConfig)
+    demo: DemoConfig = Field(default_factory=DemoConfig)
+    currency: str = "EUR"
+    finance: FinanceConfig = Field(default_factory=FinanceConfig)
+    kpi: KpiConfig = Field(default_factory=KpiConfig)
+    scenarios: ScenarioConfig = Field(default_factory=ScenarioConfig)
+    privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
+    engine: EngineConfig = Field(default_factory=EngineConfig)
+    source_file: str | None = None
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Z]{3}", v):
+            raise ValueError(f"'{v}' is not an ISO 4217 currency code such as EUR, DKK, SEK, NOK")
+        return v
+
+    def salt(self) -> str:
+        """The pseudonymisation salt: from the environment, else a stable local file."""
+        env = os.environ.get(self.privacy.salt_env)
+        if env:
+            return env
+        salt_file = DATA_DIR / ".salt"
+        if not salt_file.exists():
+            salt_file.parent.mkdir(parents=True, exist_ok=True)
+            salt_file.write_text(secrets.token_hex(16))
+        return salt_file.read_text().strip()
+
+
+def _set_dotted(d: dict, key: str, value: Any) -> None:
+    parts = key.split(".")
+    cur = d
+    for p in parts[:-1]:
+        cur = cur.setdefault(p, {})
+        if not isinstance(cur, dict):
+            raise ConfigError(f"override '{key}': '{p}' is not a section of the config")
+    cur[parts[-1]] = value
+
+
+def load_config(
+    path: str | Path | None = None, overrides: dict[str, Any] | None = None
+) -> WorkbookConfig:
+    """Load and validate the workbook configuration.
+
+    Parameters
+    ----------
+    path
+        YAML file; default ``config/workbook.yml`` in the project.
+    overrides
+        Dotted keys to replace, e.g. ``{"finance.gross_margin": 0.3}``; values of
+        ``None`` are ignored so notebook parameters can default to "use the config".
+
+    Raises
+    ------
+    ConfigError
+        With the file, the offending key and how to fix it.
+    """
+    cfg_path = resolve_path(path) if path else DEFAULT_CONFIG
+    if not cfg_path.exists():
+        raise ConfigError(
+            f"config file {cfg_path} does not exist — fix: pass an existing file, "
+            f"or copy {DEFAULT_CONFIG.relative_to(PROJ_ROOT)} and edit it"
+        )
+    try:
+        raw = yaml.safe_load(cfg_path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{cfg_path}: not valid YAML ({exc}) — fix the syntax") from None
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            _set_dotted(raw, key, value)
+    raw["source_file"] = str(cfg_path)
+    try:
+        return WorkbookConfig.model_validate(raw)
+    except ValidationError as exc:
+        lines = []
+        for e in exc.errors():
+            loc = ".".join(str(x) for x in e["loc"])
+            lines.append(f"  {loc}: {e['msg']} (got {e.get('input')!r})")
+        raise ConfigError(
+            f"{cfg_path}: invalid configuration\n" + "\n".join(lines)
+            + "\nfix: correct these keys (see the comments in config/workbook.yml)"
+        ) from None
