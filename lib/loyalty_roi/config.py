@@ -95,7 +95,7 @@ class DemoConfig(_Strict):
 
 class FinanceConfig(_Strict):
     gross_margin: float = Field(0.35, gt=0, lt=1)
-    cost_per_point: float = Field(0.01, gt=0)
+    cost_per_point: float = Field(0.025, gt=0)
     discount_rate: float = Field(0.08, ge=0, lt=1)
     clv_horizon_months: int = Field(24, ge=1, le=240)
 
@@ -186,6 +186,44 @@ def _set_dotted(d: dict, key: str, value: Any) -> None:
     cur[parts[-1]] = value
 
 
+def notebook_config(config_path: str = "", **params: Any) -> WorkbookConfig:
+    """Config for a notebook run: the file, overridden by the non-empty notebook parameters.
+
+    ``params`` use the notebook's names; each maps to a config key by
+    :data:`NOTEBOOK_PARAMS`.  Empty strings, 0 and ``None`` mean "as in the config".
+    """
+    overrides = {}
+    for name, value in params.items():
+        if name not in NOTEBOOK_PARAMS:
+            raise ConfigError(
+                f"unknown notebook parameter '{name}' — known: {', '.join(NOTEBOOK_PARAMS)}"
+            )
+        if value in ("", None) or (
+            isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0
+        ):
+            continue
+        overrides[NOTEBOOK_PARAMS[name]] = value
+    return load_config(config_path or None, overrides)
+
+
+# notebook parameter name -> dotted config key
+NOTEBOOK_PARAMS = {
+    "source": "data.source",
+    "raw_dir": "data.raw_dir",
+    "mapping": "data.mapping",
+    "processed_dir": "data.processed_dir",
+    "demo_customers": "demo.customers",
+    "demo_months": "demo.months",
+    "demo_end_month": "demo.end_month",
+    "demo_seed": "demo.seed",
+    "currency": "currency",
+    "gross_margin": "finance.gross_margin",
+    "cost_per_point": "finance.cost_per_point",
+    "discount_rate": "finance.discount_rate",
+    "backend": "engine.backend",
+}
+
+
 def load_config(
     path: str | Path | None = None, overrides: dict[str, Any] | None = None
 ) -> WorkbookConfig:
@@ -226,6 +264,7 @@ def load_config(
             loc = ".".join(str(x) for x in e["loc"])
             lines.append(f"  {loc}: {e['msg']} (got {e.get('input')!r})")
         raise ConfigError(
-            f"{cfg_path}: invalid configuration\n" + "\n".join(lines)
+            f"{cfg_path}: invalid configuration\n"
+            + "\n".join(lines)
             + "\nfix: correct these keys (see the comments in config/workbook.yml)"
         ) from None

@@ -68,7 +68,11 @@ class DataError(WorkbookError):
 
 
 def _show_without_traceback(shell, etype, value, tb, tb_offset=None):  # pragma: no cover - IPython
-    return [f"{etype.__name__}: {value}"]
+    # The handler must publish the error itself; ipykernel then reports the
+    # cell as failed with this one message as its whole "traceback".
+    stb = [f"{etype.__name__}: {value}"]
+    shell._showtraceback(etype, value, stb)
+    return stb
 
 
 def install_notebook_handler() -> None:

@@ -40,14 +40,53 @@ DELIMITERS = [";", ",", "\t", "|"]
 # a 2-byte UTF-8 sequence for Latin letters (Ã + continuation byte) inside a non-UTF-8 file
 _UTF8_MULTIBYTE = re.compile(rb"[\xc3\xc5][\x80-\xbf]")
 DATE_FORMATS = [
-    "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d",
-    "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y",
-    "%d-%m-%Y %H:%M:%S", "%d-%m-%Y %H:%M", "%d-%m-%Y",
-    "%d/%m/%Y %H:%M:%S", "%d/%m/%Y %H:%M", "%d/%m/%Y",
-    "%Y-%m", "%Y%m%d", "%m/%d/%Y",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d",
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y",
+    "%d-%m-%Y %H:%M:%S",
+    "%d-%m-%Y %H:%M",
+    "%d-%m-%Y",
+    "%d/%m/%Y %H:%M:%S",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y",
+    "%Y-%m",
+    "%Y%m%d",
+    "%m/%d/%Y",
 ]
-TRUE_WORDS = {"1", "true", "t", "yes", "y", "ja", "j", "x", "waar", "sand", "wahr", "oui", "si", "sí"}
-FALSE_WORDS = {"0", "false", "f", "no", "n", "nee", "nein", "nej", "nei", "onwaar", "falsk", "falsch", "non"}
+TRUE_WORDS = {
+    "1",
+    "true",
+    "t",
+    "yes",
+    "y",
+    "ja",
+    "j",
+    "x",
+    "waar",
+    "sand",
+    "wahr",
+    "oui",
+    "si",
+    "sí",
+}
+FALSE_WORDS = {
+    "0",
+    "false",
+    "f",
+    "no",
+    "n",
+    "nee",
+    "nein",
+    "nej",
+    "nei",
+    "onwaar",
+    "falsk",
+    "falsch",
+    "non",
+}
 PII_FIX = "direct identifiers are hashed on ingest; nothing to do"
 
 
@@ -76,38 +115,86 @@ def load_mapping(path: str | Path) -> dict[str, TableMapping]:
     path = Path(path)
     name = path.name
     if not path.exists():
-        raise DataError(Issue(name, None, [], f"mapping file {path} does not exist",
-                              "create it (see README 'Bring your own data') or set data.mapping in the config"))
+        raise DataError(
+            Issue(
+                name,
+                None,
+                [],
+                f"mapping file {path} does not exist",
+                "create it (see README 'Bring your own data') or set data.mapping in the config",
+            )
+        )
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        raise DataError(Issue(name, None, [line + 1] if line is not None else [], f"not valid YAML: {exc}",
-                              "fix the YAML syntax (indentation, colons, quotes)")) from None
+        raise DataError(
+            Issue(
+                name,
+                None,
+                [line + 1] if line is not None else [],
+                f"not valid YAML: {exc}",
+                "fix the YAML syntax (indentation, colons, quotes)",
+            )
+        ) from None
     tables = doc.get("tables")
     if not isinstance(tables, dict):
-        raise DataError(Issue(name, None, [], "the mapping has no 'tables:' section",
-                              "start the file with 'tables:' and one entry per canonical table"))
+        raise DataError(
+            Issue(
+                name,
+                None,
+                [],
+                "the mapping has no 'tables:' section",
+                "start the file with 'tables:' and one entry per canonical table",
+            )
+        )
     out = {}
     allowed_keys = set(TableMapping.__dataclass_fields__) - {"table"}
     for tname, spec in tables.items():
         if tname not in TABLES:
-            raise DataError(Issue(name, None, [], f"unknown table '{tname}'",
-                                  f"use one of: {', '.join(TABLES)}"))
+            raise DataError(
+                Issue(
+                    name, None, [], f"unknown table '{tname}'", f"use one of: {', '.join(TABLES)}"
+                )
+            )
         spec = dict(spec or {})
         unknown = set(spec) - allowed_keys
         if unknown:
-            raise DataError(Issue(name, None, [], f"table '{tname}': unknown keys {sorted(unknown)}",
-                                  f"allowed keys are {sorted(allowed_keys)}"))
+            raise DataError(
+                Issue(
+                    name,
+                    None,
+                    [],
+                    f"table '{tname}': unknown keys {sorted(unknown)}",
+                    f"allowed keys are {sorted(allowed_keys)}",
+                )
+            )
         if "file" not in spec:
-            raise DataError(Issue(name, None, [], f"table '{tname}' has no 'file'",
-                                  "name the source file, relative to the raw data folder"))
+            raise DataError(
+                Issue(
+                    name,
+                    None,
+                    [],
+                    f"table '{tname}' has no 'file'",
+                    "name the source file, relative to the raw data folder",
+                )
+            )
         bad_cols = set(spec.get("columns") or {}) - set(TABLES[tname].names)
         if bad_cols:
-            raise DataError(Issue(name, None, [], f"table '{tname}': {sorted(bad_cols)} are not canonical columns",
-                                  f"map onto: {', '.join(TABLES[tname].names)}"))
+            raise DataError(
+                Issue(
+                    name,
+                    None,
+                    [],
+                    f"table '{tname}': {sorted(bad_cols)} are not canonical columns",
+                    f"map onto: {', '.join(TABLES[tname].names)}",
+                )
+            )
         spec["columns"] = {k: str(v) for k, v in (spec.get("columns") or {}).items()}
-        spec["values"] = {k: {str(a): b for a, b in (v or {}).items()} for k, v in (spec.get("values") or {}).items()}
+        spec["values"] = {
+            k: {str(a): b for a, b in (v or {}).items()}
+            for k, v in (spec.get("values") or {}).items()
+        }
         out[tname] = TableMapping(table=tname, **spec)
     return out
 
@@ -129,8 +216,15 @@ def _decode(data: bytes, name: str, encoding: str) -> tuple[str, str]:
             return data.decode(encoding), encoding
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
-            raise DataError(Issue(name, None, [line], f"bytes are not valid {encoding}",
-                                  "set 'encoding: auto' in the mapping or re-export in the declared encoding")) from None
+            raise DataError(
+                Issue(
+                    name,
+                    None,
+                    [line],
+                    f"bytes are not valid {encoding}",
+                    "set 'encoding: auto' in the mapping or re-export in the declared encoding",
+                )
+            ) from None
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -139,6 +233,7 @@ def _decode(data: bytes, name: str, encoding: str) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+
     # not UTF-8 as a whole: is it a mix of UTF-8 and 8-bit lines?
     def line_of(pos: int) -> int:
         return data.count(b"\n", 0, pos) + 1
@@ -150,10 +245,15 @@ def _decode(data: bytes, name: str, encoding: str) -> tuple[str, str]:
         except UnicodeDecodeError as exc:
             bad_line = line_of(exc.start)
         utf8_lines = sorted({line_of(pos) for pos in utf8_seq})
-        raise DataError(Issue(
-            name, None, utf8_lines + [bad_line],
-            f"mixed encodings: line(s) {utf8_lines} are UTF-8, line {bad_line} is latin-1/cp1252",
-            "re-export the whole file in one encoding (UTF-8 preferred)"))
+        raise DataError(
+            Issue(
+                name,
+                None,
+                utf8_lines + [bad_line],
+                f"mixed encodings: line(s) {utf8_lines} are UTF-8, line {bad_line} is latin-1/cp1252",
+                "re-export the whole file in one encoding (UTF-8 preferred)",
+            )
+        )
     try:
         return data.decode("cp1252"), "cp1252"
     except UnicodeDecodeError:
@@ -179,30 +279,69 @@ class SourceFrame:
 def read_source(path: Path, tm: TableMapping) -> SourceFrame:
     """Read one source file; raise :class:`DataError` for file-level problems."""
     name = path.name
-    fmt = tm.format if tm.format != "auto" else {
-        ".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet",
-        ".xlsx": "excel", ".xls": "excel", ".xlsm": "excel"}.get(path.suffix.lower(), "csv")
+    fmt = (
+        tm.format
+        if tm.format != "auto"
+        else {
+            ".csv": "csv",
+            ".txt": "csv",
+            ".tsv": "csv",
+            ".parquet": "parquet",
+            ".pq": "parquet",
+            ".xlsx": "excel",
+            ".xls": "excel",
+            ".xlsm": "excel",
+        }.get(path.suffix.lower(), "csv")
+    )
     if not path.exists():
-        raise DataError(Issue(name, None, [], f"file not found in {path.parent}",
-                              f"put the {tm.table} export there or correct 'file' in the mapping"))
+        raise DataError(
+            Issue(
+                name,
+                None,
+                [],
+                f"file not found in {path.parent}",
+                f"put the {tm.table} export there or correct 'file' in the mapping",
+            )
+        )
     if path.stat().st_size == 0:
-        raise DataError(Issue(name, None, [], "the file is empty (0 bytes)",
-                              f"re-export the {tm.table} table; the export probably failed"))
+        raise DataError(
+            Issue(
+                name,
+                None,
+                [],
+                "the file is empty (0 bytes)",
+                f"re-export the {tm.table} table; the export probably failed",
+            )
+        )
     meta: dict[str, Any] = {"format": fmt}
     if fmt == "parquet":
         try:
             df = pd.read_parquet(path)
         except Exception as exc:  # pyarrow raises several types
-            raise DataError(Issue(name, None, [], f"not a readable Parquet file ({exc})",
-                                  "re-export the file as Parquet, or as CSV and change 'file'")) from None
+            raise DataError(
+                Issue(
+                    name,
+                    None,
+                    [],
+                    f"not a readable Parquet file ({exc})",
+                    "re-export the file as Parquet, or as CSV and change 'file'",
+                )
+            ) from None
         lines = np.arange(1, len(df) + 1)
         meta["row_numbering"] = "row"
     elif fmt == "excel":
         try:
             df = pd.read_excel(path, sheet_name=tm.sheet, dtype=object)
         except Exception as exc:
-            raise DataError(Issue(name, None, [], f"not a readable Excel file ({exc})",
-                                  "save it as .xlsx, or export CSV and change 'file'")) from None
+            raise DataError(
+                Issue(
+                    name,
+                    None,
+                    [],
+                    f"not a readable Excel file ({exc})",
+                    "save it as .xlsx, or export CSV and change 'file'",
+                )
+            ) from None
         lines = np.arange(2, len(df) + 2)
         meta["row_numbering"] = "line"
     else:
@@ -211,36 +350,79 @@ def read_source(path: Path, tm: TableMapping) -> SourceFrame:
         meta["encoding"] = enc
         first = next((ln for ln in text.splitlines() if ln.strip()), "")
         if not first:
-            raise DataError(Issue(name, None, [], "the file has no header line (only blank lines)",
-                                  f"re-export the {tm.table} table with a header row"))
+            raise DataError(
+                Issue(
+                    name,
+                    None,
+                    [],
+                    "the file has no header line (only blank lines)",
+                    f"re-export the {tm.table} table with a header row",
+                )
+            )
         delim = _sniff_delimiter(first) if tm.delimiter == "auto" else tm.delimiter
         if tm.delimiter != "auto" and first.count(delim) == 0:
             found = _sniff_delimiter(first)
             if first.count(found) > 0:
-                raise DataError(Issue(name, None, [1],
-                                      f"the header has no '{delim}' but {first.count(found)}× '{found}': wrong delimiter",
-                                      f"set 'delimiter: \"{found}\"' (or 'auto') in the mapping for {tm.table}"))
+                raise DataError(
+                    Issue(
+                        name,
+                        None,
+                        [1],
+                        f"the header has no '{delim}' but {first.count(found)}× '{found}': wrong delimiter",
+                        f"set 'delimiter: \"{found}\"' (or 'auto') in the mapping for {tm.table}",
+                    )
+                )
         meta["delimiter"] = delim
         try:
-            df = pd.read_csv(io.StringIO(text), sep=delim, dtype=str, keep_default_na=False,
-                             na_filter=False, skip_blank_lines=True)
+            df = pd.read_csv(
+                io.StringIO(text),
+                sep=delim,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                skip_blank_lines=True,
+            )
         except pd.errors.ParserError as exc:
             m = re.search(r"line (\d+)", str(exc))
-            raise DataError(Issue(name, None, [int(m.group(1))] if m else [],
-                                  f"wrong number of fields ({exc})",
-                                  f"check quoting and that '{delim}' is the delimiter; values containing "
-                                  f"'{delim}' must be quoted")) from None
+            raise DataError(
+                Issue(
+                    name,
+                    None,
+                    [int(m.group(1))] if m else [],
+                    f"wrong number of fields ({exc})",
+                    f"check quoting and that '{delim}' is the delimiter; values containing "
+                    f"'{delim}' must be quoted",
+                )
+            ) from None
         except pd.errors.EmptyDataError:
-            raise DataError(Issue(name, None, [], "the file has no header line",
-                                  f"re-export the {tm.table} table with a header row")) from None
+            raise DataError(
+                Issue(
+                    name,
+                    None,
+                    [],
+                    "the file has no header line",
+                    f"re-export the {tm.table} table with a header row",
+                )
+            ) from None
         df.columns = [str(c).strip() for c in df.columns]
         # line numbers: header is line 1; blank lines are skipped by the parser
         nonblank = [i for i, ln in enumerate(text.splitlines(), start=1) if ln.strip()]
-        lines = np.array(nonblank[1: len(df) + 1]) if len(nonblank) > len(df) else np.arange(2, len(df) + 2)
+        lines = (
+            np.array(nonblank[1 : len(df) + 1])
+            if len(nonblank) > len(df)
+            else np.arange(2, len(df) + 2)
+        )
         meta["row_numbering"] = "line"
     if len(df) == 0:
-        raise DataError(Issue(name, None, [], "the file has a header but no data rows",
-                              f"re-export the {tm.table} table with its rows, or remove it from the mapping"))
+        raise DataError(
+            Issue(
+                name,
+                None,
+                [],
+                "the file has a header but no data rows",
+                f"re-export the {tm.table} table with its rows, or remove it from the mapping",
+            )
+        )
     return SourceFrame(df=df.reset_index(drop=True), lines=lines, file=name, meta=meta)
 
 
@@ -278,13 +460,17 @@ def _strptime(vals: pd.Series, fmt: str) -> pd.Series:
     """Parse strings with one strptime format (pyarrow's C++ parser); failures → NaT."""
     arr = pyarrow.array(vals.to_numpy(dtype=object), type=pyarrow.string())
     parsed = pyarrow.compute.strptime(arr, format=fmt, unit="us", error_is_null=True)
-    out = pd.Series(parsed.to_numpy(zero_copy_only=False), index=vals.index).astype("datetime64[us]")
+    out = pd.Series(parsed.to_numpy(zero_copy_only=False), index=vals.index).astype(
+        "datetime64[us]"
+    )
     # pyarrow rolls impossible dates over (31.02. → 03.03.): rows that do not format back
     # to their text are re-checked with pandas' strict parser (also handles unpadded days)
     back = pyarrow.compute.strftime(parsed, format=fmt).to_numpy(zero_copy_only=False)
     differs = out.notna().to_numpy() & (back != vals.to_numpy(dtype=object))
     if differs.any():
-        out[differs] = pd.to_datetime(vals[differs], format=fmt, errors="coerce").astype("datetime64[us]")
+        out[differs] = pd.to_datetime(vals[differs], format=fmt, errors="coerce").astype(
+            "datetime64[us]"
+        )
     return out
 
 
@@ -294,8 +480,13 @@ def _parse_date(s: pd.Series, fmt: str | None) -> tuple[pd.Series, pd.Series, pd
         v = v.astype("datetime64[us]")
         return v, v.isna(), pd.Series(False, index=s.index)
     if s.dtype == object and s.map(lambda x: isinstance(x, (dt.date, pd.Timestamp))).any():
-        s = s.map(lambda x: x.isoformat(sep=" ") if isinstance(x, dt.datetime) else
-                  (x.isoformat() if isinstance(x, dt.date) else x))
+        s = s.map(
+            lambda x: (
+                x.isoformat(sep=" ")
+                if isinstance(x, dt.datetime)
+                else (x.isoformat() if isinstance(x, dt.date) else x)
+            )
+        )
     t = _as_text(s)
     missing = t == ""
     vals = t[~missing]
@@ -326,8 +517,11 @@ def _parse_bool(s: pd.Series, codes: dict | None) -> tuple[pd.Series, pd.Series,
         v = t.map(m)
     else:
         low = t.str.lower()
-        v = pd.Series(np.where(low.isin(TRUE_WORDS), True, np.where(low.isin(FALSE_WORDS), False, None)),
-                      index=s.index, dtype=object)
+        v = pd.Series(
+            np.where(low.isin(TRUE_WORDS), True, np.where(low.isin(FALSE_WORDS), False, None)),
+            index=s.index,
+            dtype=object,
+        )
     bad = v.isna() & ~missing
     return v, missing, bad
 
@@ -366,7 +560,9 @@ class _Rejector:
         return np.array([bool(r) for r in self.reasons], dtype=bool)
 
     def issues(self) -> list[Issue]:
-        return [Issue(self.file, col, rows, rule, fix) for (col, rule, fix), rows in self.groups.items()]
+        return [
+            Issue(self.file, col, rows, rule, fix) for (col, rule, fix), rows in self.groups.items()
+        ]
 
 
 def pseudonymise(values: pd.Series, salt: str, kind: str) -> pd.Series:
@@ -386,8 +582,9 @@ def pseudonymise(values: pd.Series, salt: str, kind: str) -> pd.Series:
     return pd.Series(out, index=values.index, dtype="str")
 
 
-def parse_table(src: SourceFrame, tm: TableMapping, salt: str, run_date: dt.date,
-                future_tolerance_days: int = 1) -> TableResult:
+def parse_table(
+    src: SourceFrame, tm: TableMapping, salt: str, run_date: dt.date, future_tolerance_days: int = 1
+) -> TableResult:
     """Turn a source frame into the canonical table, quarantining bad rows."""
     spec = TABLES[tm.table]
     df, file = src.df, src.file
@@ -401,16 +598,31 @@ def parse_table(src: SourceFrame, tm: TableMapping, salt: str, run_date: dt.date
         issues = []
         for canon, srccol in missing_src:
             close = difflib.get_close_matches(srccol, list(df.columns), n=1)
-            hint = f"did you mean '{close[0]}'?" if close else f"the file has: {', '.join(map(str, df.columns[:12]))}"
-            issues.append(Issue(file, srccol, [1], f"the mapping names column '{srccol}' (for {canon}) "
-                                f"but the file has no such column", f"correct the mapping — {hint}"))
+            hint = (
+                f"did you mean '{close[0]}'?"
+                if close
+                else f"the file has: {', '.join(map(str, df.columns[:12]))}"
+            )
+            issues.append(
+                Issue(
+                    file,
+                    srccol,
+                    [1],
+                    f"the mapping names column '{srccol}' (for {canon}) "
+                    f"but the file has no such column",
+                    f"correct the mapping — {hint}",
+                )
+            )
         raise DataError(issues)
     absent = [c.name for c in spec.columns if c.required and c.name not in cols]
     if absent:
         one_col = len(df.columns) == 1
-        fix = ("the whole header was read as one column — check the delimiter" if one_col else
-               f"add the column to the export, or map it in the mapping file (file has: "
-               f"{', '.join(map(str, df.columns[:12]))})")
+        fix = (
+            "the whole header was read as one column — check the delimiter"
+            if one_col
+            else f"add the column to the export, or map it in the mapping file (file has: "
+            f"{', '.join(map(str, df.columns[:12]))})"
+        )
         raise DataError([Issue(file, c, [1], "required column is missing", fix) for c in absent])
 
     rej = _Rejector(len(df), src.lines, file)
@@ -427,47 +639,87 @@ def parse_table(src: SourceFrame, tm: TableMapping, salt: str, run_date: dt.date
             if codes:
                 mapped = t.map({str(k).strip(): v for k, v in codes.items()})
                 unknown = mapped.isna() & (t != "")
-                rej.add(unknown, srcname, f"value not in the mapping's codes ({', '.join(map(str, codes))})",
-                        "add the code under 'values' in the mapping, or correct the value")
+                rej.add(
+                    unknown,
+                    srcname,
+                    f"value not in the mapping's codes ({', '.join(map(str, codes))})",
+                    "add the code under 'values' in the mapping, or correct the value",
+                )
                 t = mapped.where(~unknown, "").fillna("").astype(str)
             missing = t == ""
             v = t.where(~missing)
             bad = pd.Series(False, index=s.index)
         elif col.kind == "bool":
             v, missing, bad = _parse_bool(s, codes)
-            rule = "not a yes/no value" + (f" (expected one of {', '.join(map(str, codes))})" if codes else "")
-            rej.add(bad, srcname, rule, "use the codes listed in the mapping's 'values' or true/false")
+            if codes:
+                rej.add(
+                    bad,
+                    srcname,
+                    f"value not in the mapping's codes ({', '.join(map(str, codes))})",
+                    "add the code under 'values' in the mapping, or correct the value",
+                )
+            else:
+                rej.add(bad, srcname, "not a yes/no value", "use true/false, yes/no, ja/nej, 1/0")
         elif col.kind in ("float", "int"):
             v, missing, bad = _parse_float(s, tm.decimal)
-            rej.add(bad, srcname, "not a number", "use digits with ',' or '.' as decimal separator, no currency signs")
+            rej.add(
+                bad,
+                srcname,
+                "not a number",
+                "use digits with ',' or '.' as decimal separator, no currency signs",
+            )
             if col.kind == "int":
                 frac = v.notna() & (v != np.round(v))
                 rej.add(frac, srcname, "not a whole number", "points and scores must be integers")
         elif col.kind in ("date", "datetime"):
             fmt = tm.date_format
             v, missing, bad = _parse_date(s, fmt)
-            rej.add(bad, srcname, f"unparseable date (expected {fmt or 'a date such as 31.12.2025'})",
-                    "use one date format in the whole column and set 'date_format' in the mapping")
+            rej.add(
+                bad,
+                srcname,
+                f"unparseable date (expected {fmt or 'a date such as 31.12.2025'})",
+                "use one date format in the whole column and set 'date_format' in the mapping",
+            )
             limit = pd.Timestamp(run_date) + pd.Timedelta(days=future_tolerance_days + 1)
-            rej.add(v > limit, srcname, f"date in the future (after {run_date})",
-                    "check the export's clock/time zone and the date format (day/month swapped?)")
+            rej.add(
+                v > limit,
+                srcname,
+                f"date in the future (after {run_date})",
+                "check the export's clock/time zone and the date format (day/month swapped?)",
+            )
         else:  # pragma: no cover
             raise AssertionError(col.kind)
         repairable = tm.table == "transactions" and col.name in ("net_amount", "discount")
         if not col.nullable and not repairable:  # empty net/discount are repaired below
-            rej.add(missing & ~bad, srcname, "required value is empty",
-                    "fill the value in the source, or exclude the row from the export")
+            rej.add(
+                missing & ~bad,
+                srcname,
+                "required value is empty",
+                "fill the value in the source, or exclude the row from the export",
+            )
         if col.allowed and not codes:
             tv = v.astype(object)
             bad_allowed = tv.notna() & ~tv.isin(col.allowed)
-            rej.add(bad_allowed, srcname, f"value not allowed (allowed: {', '.join(col.allowed)})",
-                    "map source codes to these values under 'values' in the mapping")
+            rej.add(
+                bad_allowed,
+                srcname,
+                f"value not allowed (allowed: {', '.join(col.allowed)})",
+                "map source codes to these values under 'values' in the mapping",
+            )
         if col.min_value is not None:
-            rej.add(v.notna() & (pd.to_numeric(v, errors="coerce") < col.min_value), srcname,
-                    f"below the minimum {col.min_value:g}", "correct the value")
+            rej.add(
+                v.notna() & (pd.to_numeric(v, errors="coerce") < col.min_value),
+                srcname,
+                f"below the minimum {col.min_value:g}",
+                "correct the value",
+            )
         if col.max_value is not None:
-            rej.add(v.notna() & (pd.to_numeric(v, errors="coerce") > col.max_value), srcname,
-                    f"above the maximum {col.max_value:g}", "correct the value")
+            rej.add(
+                v.notna() & (pd.to_numeric(v, errors="coerce") > col.max_value),
+                srcname,
+                f"above the maximum {col.max_value:g}",
+                "correct the value",
+            )
         out[col.name] = v
     for hcol, srccol in tm.pii.items():
         out[hcol] = pseudonymise(df[srccol], salt, hcol)
@@ -475,7 +727,9 @@ def parse_table(src: SourceFrame, tm: TableMapping, salt: str, run_date: dt.date
 
     # table rules
     if tm.table == "transactions":
-        disc_missing = frame["discount"].isna() if "discount" in frame else pd.Series(True, index=frame.index)
+        disc_missing = (
+            frame["discount"].isna() if "discount" in frame else pd.Series(True, index=frame.index)
+        )
         if "discount" not in frame:
             frame["discount"] = 0.0
         repaired |= disc_missing.to_numpy()
@@ -488,30 +742,62 @@ def parse_table(src: SourceFrame, tm: TableMapping, salt: str, run_date: dt.date
         ret = frame["is_return"].fillna(False).astype(bool)
         g, n = frame["gross_amount"], frame["net_amount"]
         c_amt = cols.get("gross_amount")
-        rej.add(~ret & (g <= 0), c_amt, "sale with zero or negative amount",
-                "mark returns with the return flag, or correct the amount")
-        rej.add(ret & (g > 0), c_amt, "return with a positive amount",
-                "returns must carry negative amounts (refund), or clear the return flag")
-        rej.add(~ret & (n < 0), cols.get("net_amount", "net_amount"), "negative net amount on a sale",
-                "discount cannot exceed the gross amount")
-        rej.add((g - frame["discount"] - n).abs() > 0.011, cols.get("net_amount", "net_amount"),
-                "net amount ≠ gross amount − discount", "correct the amounts (or leave net empty to compute it)")
+        rej.add(
+            ~ret & (g <= 0),
+            c_amt,
+            "sale with zero or negative amount",
+            "mark returns with the return flag, or correct the amount",
+        )
+        rej.add(
+            ret & (g > 0),
+            c_amt,
+            "return with a positive amount",
+            "returns must carry negative amounts (refund), or clear the return flag",
+        )
+        rej.add(
+            ~ret & (n < 0),
+            cols.get("net_amount", "net_amount"),
+            "negative net amount on a sale",
+            "discount cannot exceed the gross amount",
+        )
+        rej.add(
+            (g - frame["discount"] - n).abs() > 0.011,
+            cols.get("net_amount", "net_amount"),
+            "net amount ≠ gross amount − discount",
+            "correct the amounts (or leave net empty to compute it)",
+        )
     if tm.table == "customers":
         mem = frame["is_member"].fillna(False).astype(bool)
-        rej.add(mem & frame["enrolled_at"].isna(), cols.get("enrolled_at"),
-                "member without an enrollment date", "fill the enrollment date (or mark as non-member)")
+        rej.add(
+            mem & frame["enrolled_at"].isna(),
+            cols.get("enrolled_at"),
+            "member without an enrollment date",
+            "fill the enrollment date (or mark as non-member)",
+        )
         fix_tier = ~mem & frame["tier"].notna()
         repaired |= fix_tier.to_numpy()
         frame.loc[fix_tier, "tier"] = np.nan
     if tm.table == "points_ledger":
         ty, pts = frame["type"], frame["points"]
-        rej.add((ty == "earn") & (pts <= 0), cols.get("points"), "earned points must be positive",
-                "book reversals as type 'adjust'")
-        rej.add(ty.isin(["redeem", "expire"]) & (pts >= 0), cols.get("points"),
-                "redeemed/expired points must be negative", "use signed points: redeem and expire < 0")
+        rej.add(
+            (ty == "earn") & (pts <= 0),
+            cols.get("points"),
+            "earned points must be positive",
+            "book reversals as type 'adjust'",
+        )
+        rej.add(
+            ty.isin(["redeem", "expire"]) & (pts >= 0),
+            cols.get("points"),
+            "redeemed/expired points must be negative",
+            "use signed points: redeem and expire < 0",
+        )
     if tm.table == "campaigns":
-        rej.add(frame["end"] < frame["start"], cols.get("end"), "campaign ends before it starts",
-                "swap or correct the dates")
+        rej.add(
+            frame["end"] < frame["start"],
+            cols.get("end"),
+            "campaign ends before it starts",
+            "swap or correct the dates",
+        )
     # duplicates on the key (keep the first occurrence)
     if spec.key:
         key = list(spec.key)
@@ -519,17 +805,32 @@ def parse_table(src: SourceFrame, tm: TableMapping, salt: str, run_date: dt.date
         if dup.any():
             exact = frame.duplicated(keep="first")
             keyname = ", ".join(cols.get(k, k) for k in key)
-            rej.add(dup & exact, keyname, "exact duplicate row", "remove the repeated row from the export")
-            rej.add(dup & ~exact, keyname, "duplicate key with different values",
-                    "ids must be unique: fix the source or de-duplicate the export")
+            rej.add(
+                dup & exact,
+                keyname,
+                "exact duplicate row",
+                "remove the repeated row from the export",
+            )
+            rej.add(
+                dup & ~exact,
+                keyname,
+                "duplicate key with different values",
+                "ids must be unique: fix the source or de-duplicate the export",
+            )
     bad_mask = rej.mask
     kept = coerce_canonical(frame.loc[~bad_mask], tm.table)
     pii_src = set(tm.pii.values())
     rejected = df.loc[bad_mask, [c for c in df.columns if c not in pii_src]].copy()
     rejected.insert(0, "_line", src.lines[bad_mask])
-    rejected.insert(1, "_reasons", ["; ".join(r) for r, b in zip(rej.reasons, bad_mask, strict=True) if b])
-    stats = {"rows_read": int(len(df)), "rows_kept": int((~bad_mask).sum()),
-             "rows_repaired": int((repaired & ~bad_mask).sum()), "rows_rejected": int(bad_mask.sum())}
+    rejected.insert(
+        1, "_reasons", ["; ".join(r) for r, b in zip(rej.reasons, bad_mask, strict=True) if b]
+    )
+    stats = {
+        "rows_read": int(len(df)),
+        "rows_kept": int((~bad_mask).sum()),
+        "rows_repaired": int((repaired & ~bad_mask).sum()),
+        "rows_rejected": int(bad_mask.sum()),
+    }
     return TableResult(tm.table, file, kept, rejected, rej.issues(), stats, src.lines[~bad_mask])
 
 
@@ -548,10 +849,14 @@ class IngestResult:
     out_dir: Path | None = None
 
     def summary(self) -> str:
-        lines = [f"{len(self.tables)} tables ingested; not provided: {', '.join(self.missing_tables) or 'none'}"]
+        lines = [
+            f"{len(self.tables)} tables ingested; not provided: {', '.join(self.missing_tables) or 'none'}"
+        ]
         for r in self.quality.itertuples():
-            lines.append(f"  {r.table:18s} read {r.rows_read:>9,}  kept {r.rows_kept:>9,}  "
-                         f"repaired {r.rows_repaired:>6,}  rejected {r.rows_rejected:>6,}")
+            lines.append(
+                f"  {r.table:18s} read {r.rows_read:>9,}  kept {r.rows_kept:>9,}  "
+                f"repaired {r.rows_repaired:>6,}  rejected {r.rows_rejected:>6,}"
+            )
         return "\n".join(lines)
 
 
@@ -564,8 +869,15 @@ def _orphans(res: TableResult, col: str, valid: pd.Series, target: str) -> None:
     if not orphan.any():
         return
     lines = [int(x) for x in res.lines[orphan]]
-    res.issues.append(Issue(res.file, col, lines, f"{orphan.sum()} rows reference a {col} that is not in {target}",
-                            f"add the missing ids to the {target} export, or check the id format"))
+    res.issues.append(
+        Issue(
+            res.file,
+            col,
+            lines,
+            f"{orphan.sum()} rows reference a {col} that is not in {target}",
+            f"add the missing ids to the {target} export, or check the id format",
+        )
+    )
     rows = f.loc[orphan].astype(object)
     rows.insert(0, "_line", lines)
     rows.insert(1, "_reasons", f"{col}: not found in {target}")
@@ -625,9 +937,15 @@ def _atomic_write_text(text: str, path: Path) -> None:
             os.unlink(tmp)
 
 
-def ingest(raw_dir: str | Path, mapping: str | Path, out_dir: str | Path | None, salt: str,
-           run_date: dt.date | None = None, max_reject_share: float = 0.05,
-           future_tolerance_days: int = 1) -> IngestResult:
+def ingest(
+    raw_dir: str | Path,
+    mapping: str | Path,
+    out_dir: str | Path | None,
+    salt: str,
+    run_date: dt.date | None = None,
+    max_reject_share: float = 0.05,
+    future_tolerance_days: int = 1,
+) -> IngestResult:
     """Ingest every mapped source file into canonical tables.
 
     Parameters
@@ -654,8 +972,18 @@ def ingest(raw_dir: str | Path, mapping: str | Path, out_dir: str | Path | None,
     maps = load_mapping(mapping)
     missing_req = [t for t in REQUIRED_TABLES if t not in maps]
     if missing_req:
-        raise DataError([Issue(Path(mapping).name, None, [], f"required table '{t}' is not in the mapping",
-                               f"add a '{t}:' entry with its source file") for t in missing_req])
+        raise DataError(
+            [
+                Issue(
+                    Path(mapping).name,
+                    None,
+                    [],
+                    f"required table '{t}' is not in the mapping",
+                    f"add a '{t}:' entry with its source file",
+                )
+                for t in missing_req
+            ]
+        )
     results: dict[str, TableResult] = {}
     inputs: dict[str, str] = {}
     for tname, tm in maps.items():
@@ -668,7 +996,9 @@ def ingest(raw_dir: str | Path, mapping: str | Path, out_dir: str | Path | None,
         for col, target in TABLES[tname].references.items():
             ttable, tcol = target.split(".")
             if ttable in results:
-                _orphans(res, col, results[ttable].frame[tcol], f"{ttable} ({results[ttable].file})")
+                _orphans(
+                    res, col, results[ttable].frame[tcol], f"{ttable} ({results[ttable].file})"
+                )
     # stop when too much is rejected
     fatal = []
     for res in results.values():
@@ -681,8 +1011,12 @@ def ingest(raw_dir: str | Path, mapping: str | Path, out_dir: str | Path | None,
     for res in results.values():
         try:
             validate(res.frame, res.table)
-        except pa.errors.SchemaErrors as exc:  # a bug, not a data problem: parse_table should have caught it
-            raise AssertionError(f"{res.table}: canonical frame violates the contract:\n{exc}") from None
+        except (
+            pa.errors.SchemaErrors
+        ) as exc:  # a bug, not a data problem: parse_table should have caught it
+            raise AssertionError(
+                f"{res.table}: canonical frame violates the contract:\n{exc}"
+            ) from None
     quality = pd.DataFrame([_quality_row(r) for r in results.values()])
     issues = [i for r in results.values() for i in r.issues]
     tables = {k: r.frame for k, r in results.items()}
@@ -706,11 +1040,15 @@ def ingest(raw_dir: str | Path, mapping: str | Path, out_dir: str | Path | None,
                 qf.unlink()
         _atomic_write_text(quality.to_csv(index=False), out / "quality_report.csv")
         payload = {
-            "run_date": str(run_date), "inputs": inputs, "missing_tables": missing,
+            "run_date": str(run_date),
+            "inputs": inputs,
+            "missing_tables": missing,
             "tables": json.loads(quality.to_json(orient="records")),
             "issues": [i.describe() for i in issues],
         }
-        _atomic_write_text(json.dumps(payload, indent=2, ensure_ascii=False), out / "quality_report.json")
+        _atomic_write_text(
+            json.dumps(payload, indent=2, ensure_ascii=False), out / "quality_report.json"
+        )
         result.out_dir = out
     return result
 
@@ -725,12 +1063,121 @@ def load_processed(processed_dir: str | Path) -> dict[str, pd.DataFrame]:
             tables[name] = pd.read_parquet(f)
     missing_req = [t for t in REQUIRED_TABLES if t not in tables]
     if missing_req:
-        raise DataError([Issue(str(d), None, [], f"processed table '{t}' is missing",
-                               "run notebook 01 (make report) to ingest the data first") for t in missing_req])
+        raise DataError(
+            [
+                Issue(
+                    str(d),
+                    None,
+                    [],
+                    f"processed table '{t}' is missing",
+                    "run notebook 01 (make report) to ingest the data first",
+                )
+                for t in missing_req
+            ]
+        )
     return tables
 
 
 def not_available(table: str) -> str:
     """The standard message for an optional table that was not provided."""
-    return (f"Not available — provide the `{table}` table ({TABLES[table].description.rstrip('.')}) "
-            f"and map it in the mapping file.")
+    return (
+        f"Not available — provide the `{table}` table ({TABLES[table].description.rstrip('.')}) "
+        f"and map it in the mapping file."
+    )
+
+
+def ingest_from_config(cfg, run_date: dt.date | None = None) -> IngestResult:
+    """Run the ingest described by a :class:`~loyalty_roi.config.WorkbookConfig`.
+
+    For ``data.source: demo`` the synthetic exports are generated first (only
+    when missing or generated with other parameters).
+    """
+    if cfg.data.source == "demo":
+        from .synth import ensure_demo_data
+
+        ensure_demo_data(cfg)
+    elif not cfg.data.raw_path.is_dir():
+        raise DataError(
+            Issue(
+                str(cfg.data.raw_path),
+                None,
+                [],
+                "the raw data folder does not exist",
+                "set data.raw_dir in the config to the folder with your exports",
+            )
+        )
+    return ingest(
+        cfg.data.raw_path,
+        cfg.data.mapping_path,
+        cfg.data.processed_path,
+        salt=cfg.salt(),
+        run_date=run_date,
+        max_reject_share=cfg.data.max_reject_share,
+        future_tolerance_days=cfg.data.future_tolerance_days,
+    )
+
+
+def issues_frame(issues: list[Issue]) -> pd.DataFrame:
+    """Issues as a table: file, column, rows affected, first lines, rule, fix."""
+    return pd.DataFrame(
+        [
+            {
+                "file": i.file,
+                "column": i.column,
+                "rows": len(i.rows),
+                "first lines": ", ".join(map(str, i.rows[:5])),
+                "rule": i.rule,
+                "fix": i.fix,
+            }
+            for i in issues
+        ],
+        columns=["file", "column", "rows", "first lines", "rule", "fix"],
+    )
+
+
+def monthly_coverage(transactions: pd.DataFrame) -> pd.DataFrame:
+    """Receipts, returns, identified share and net revenue per calendar month.
+
+    A gap or a sudden drop here usually means a missing export, not a business change.
+    """
+    t = transactions
+    month = t["ts"].dt.to_period("M").dt.to_timestamp()
+    g = t.assign(month=month, identified=t["customer_id"].notna()).groupby("month")
+    out = g.agg(
+        receipts=("transaction_id", "size"),
+        returns=("is_return", "sum"),
+        identified_share=("identified", "mean"),
+        net_revenue=("net_amount", "sum"),
+    )
+    return out.reset_index()
+
+
+def quality_table(result: IngestResult) -> pd.DataFrame:
+    """The quality report for display: one row per table, reasons and missing values as text."""
+    q = result.quality.copy()
+
+    def fmt(d):
+        return "; ".join(f"{k} ({v:,})" for k, v in d.items()) if isinstance(d, dict) and d else "—"
+
+    q["reject_reasons"] = q["reject_reasons"].map(fmt)
+    q["missing_values"] = q["missing_values"].map(fmt)
+    return q.set_index("table")
+
+
+def coverage_sentence(cov: pd.DataFrame, currency: str) -> str:
+    """One sentence on what the transactions cover, with the weakest month named."""
+    first, last = cov["month"].min(), cov["month"].max()
+    weakest = cov.loc[cov["receipts"].idxmin()]
+    median = cov["receipts"].median()
+    drop = 1 - weakest["receipts"] / median
+    s = (
+        f"Transactions cover {first:%B %Y} to {last:%B %Y} ({len(cov)} months): "
+        f"{cov['receipts'].sum():,} receipts, {currency} {cov['net_revenue'].sum():,.0f} net revenue, "
+        f"{cov['identified_share'].mean():.0%} of receipts identified to a customer."
+    )
+    if drop > 0.4:
+        s += (
+            f" {weakest['month']:%B %Y} has {drop:.0%} fewer receipts than the median month — "
+            f"check that its export is complete."
+        )
+    return s

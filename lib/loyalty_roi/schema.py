@@ -97,12 +97,39 @@ TABLES: dict[str, Table] = {
                 C("first_seen", "date", "date of first purchase or registration"),
                 C("is_member", "bool", "enrolled in the loyalty program"),
                 C("enrolled_at", "date", "enrollment date; empty for non-members", nullable=True),
-                C("tier", "str", "current tier; empty for non-members", nullable=True, allowed=TIERS),
+                C(
+                    "tier",
+                    "str",
+                    "current tier; empty for non-members",
+                    nullable=True,
+                    allowed=TIERS,
+                ),
                 C("store", "str", "home store or region"),
                 C("marketing_consent", "bool", "may receive marketing (GDPR consent)"),
-                C("email_hash", "str", "salted hash of the e-mail address", nullable=True, required=False, pii=True),
-                C("name_hash", "str", "salted hash of the full name", nullable=True, required=False, pii=True),
-                C("phone_hash", "str", "salted hash of the phone number", nullable=True, required=False, pii=True),
+                C(
+                    "email_hash",
+                    "str",
+                    "salted hash of the e-mail address",
+                    nullable=True,
+                    required=False,
+                    pii=True,
+                ),
+                C(
+                    "name_hash",
+                    "str",
+                    "salted hash of the full name",
+                    nullable=True,
+                    required=False,
+                    pii=True,
+                ),
+                C(
+                    "phone_hash",
+                    "str",
+                    "salted hash of the phone number",
+                    nullable=True,
+                    required=False,
+                    pii=True,
+                ),
             ),
             required=True,
             key=("customer_id",),
@@ -117,8 +144,18 @@ TABLES: dict[str, Table] = {
                 C("store", "str", "store (or 'web shop')"),
                 C("channel", "str", "sales channel", allowed=CHANNELS),
                 C("gross_amount", "float", "amount before discount (negative for returns)"),
-                C("discount", "float", "discount granted, incl. coupons and point vouchers"),
-                C("net_amount", "float", "gross_amount − discount"),
+                C(
+                    "discount",
+                    "float",
+                    "discount granted, incl. coupons; 0 when absent",
+                    required=False,
+                ),
+                C(
+                    "net_amount",
+                    "float",
+                    "gross_amount − discount; computed when absent",
+                    required=False,
+                ),
                 C("is_return", "bool", "row is a return / refund"),
             ),
             required=True,
@@ -133,8 +170,20 @@ TABLES: dict[str, Table] = {
                 C("date", "date", "booking date"),
                 C("type", "str", "earn / redeem / expire / adjust", allowed=POINT_TYPES),
                 C("points", "int", "signed points: earn > 0, redeem and expire < 0"),
-                C("transaction_id", "str", "receipt that earned/redeemed the points", nullable=True, required=False),
-                C("campaign_id", "str", "campaign that granted bonus points", nullable=True, required=False),
+                C(
+                    "transaction_id",
+                    "str",
+                    "receipt that earned/redeemed the points",
+                    nullable=True,
+                    required=False,
+                ),
+                C(
+                    "campaign_id",
+                    "str",
+                    "campaign that granted bonus points",
+                    nullable=True,
+                    required=False,
+                ),
             ),
             references={"customer_id": "customers.customer_id"},
         ),
@@ -144,7 +193,13 @@ TABLES: dict[str, Table] = {
             (
                 C("customer_id", "str", "member"),
                 C("date", "date", "date the new tier took effect"),
-                C("from_tier", "str", "previous tier; empty at enrollment", nullable=True, allowed=TIERS),
+                C(
+                    "from_tier",
+                    "str",
+                    "previous tier; empty at enrollment",
+                    nullable=True,
+                    allowed=TIERS,
+                ),
                 C("to_tier", "str", "new tier", allowed=TIERS),
             ),
             references={"customer_id": "customers.customer_id"},
@@ -155,7 +210,12 @@ TABLES: dict[str, Table] = {
             (
                 C("campaign_id", "str", "campaign key, unique"),
                 C("name", "str", "campaign name"),
-                C("type", "str", "double_points / coupon / email / event / partner / other", allowed=CAMPAIGN_TYPES),
+                C(
+                    "type",
+                    "str",
+                    "double_points / coupon / email / event / partner / other",
+                    allowed=CAMPAIGN_TYPES,
+                ),
                 C("start", "date", "first day"),
                 C("end", "date", "last day (inclusive)"),
                 C("cost", "float", "total campaign cost", min_value=0),
@@ -171,14 +231,22 @@ TABLES: dict[str, Table] = {
                 C("is_holdout", "bool", "randomly held out (not contacted)"),
             ),
             key=("campaign_id", "customer_id"),
-            references={"campaign_id": "campaigns.campaign_id", "customer_id": "customers.customer_id"},
+            references={
+                "campaign_id": "campaigns.campaign_id",
+                "customer_id": "customers.customer_id",
+            },
         ),
         Table(
             "program_costs",
             "Monthly program running costs (rewards come from the points ledger).",
             (
                 C("month", "date", "first day of the month"),
-                C("category", "str", "platform / marketing / staff / rewards / other", allowed=COST_CATEGORIES),
+                C(
+                    "category",
+                    "str",
+                    "platform / marketing / staff / rewards / other",
+                    allowed=COST_CATEGORIES,
+                ),
                 C("amount", "float", "cost in the month", min_value=0),
             ),
             key=("month", "category"),
@@ -190,7 +258,15 @@ TABLES: dict[str, Table] = {
                 C("customer_id", "str", "respondent"),
                 C("date", "date", "answer date"),
                 C("nps", "int", "likelihood to recommend, 0–10", min_value=0, max_value=10),
-                C("csat", "float", "satisfaction 1–5", nullable=True, required=False, min_value=1, max_value=5),
+                C(
+                    "csat",
+                    "float",
+                    "satisfaction 1–5",
+                    nullable=True,
+                    required=False,
+                    min_value=1,
+                    max_value=5,
+                ),
             ),
             references={"customer_id": "customers.customer_id"},
         ),
@@ -220,7 +296,11 @@ def coerce_canonical(df: pd.DataFrame, table: str) -> pd.DataFrame:
     for col in spec.columns:
         s = df[col.name] if col.name in df.columns else pd.Series([None] * n, index=df.index)
         if col.kind == "str":
-            s = s.astype("str") if not col.nullable else s.astype(object).where(s.notna(), None).astype("str")
+            s = (
+                s.astype("str")
+                if not col.nullable
+                else s.astype(object).where(s.notna(), None).astype("str")
+            )
             if col.nullable:
                 s = s.where(s.notna() & (s != "None"), np.nan)
         elif col.kind in ("date", "datetime"):
@@ -268,11 +348,20 @@ def pandera_schema(table: str) -> pa.DataFrameSchema:
         )
     if table == "customers":
         table_checks.append(
-            pa.Check(lambda d: ~d["is_member"] | d["enrolled_at"].notna(), name="members have an enrollment date")
+            pa.Check(
+                lambda d: ~d["is_member"] | d["enrolled_at"].notna(),
+                name="members have an enrollment date",
+            )
         )
     unique = list(spec.key) if spec.key else None
     return pa.DataFrameSchema(
-        cols, checks=table_checks, unique=unique, strict=True, ordered=True, coerce=False, name=table
+        cols,
+        checks=table_checks,
+        unique=unique,
+        strict=True,
+        ordered=True,
+        coerce=False,
+        name=table,
     )
 
 

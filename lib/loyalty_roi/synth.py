@@ -89,12 +89,58 @@ class SynthData:
     truth: dict = field(default_factory=dict)
 
 
-FIRST = ["Søren", "Mette", "Lars", "Anne", "Jens", "Karin", "Björn", "Åsa", "Jürgen", "Ülkü",
-         "Sanne", "Pieter", "Inge", "Henrik", "Märta", "Øystein", "Bente", "Gitte", "Kees", "Lærke"]
-LAST = ["Jørgensen", "Nielsen", "Hansen", "Müller", "Andersson", "de Vries", "Schröder", "Bakker",
-        "Lindqvist", "Åberg", "Pedersen", "Janssen", "Weiß", "Østergaard", "Berg", "Visser"]
-STORES = np.array(["København Strøget", "Aarhus C", "Odense", "Malmö", "Göteborg", "Amsterdam Zuid",
-                   "Köln Altstadt", "Oslo Grünerløkka"])
+FIRST = [
+    "Søren",
+    "Mette",
+    "Lars",
+    "Anne",
+    "Jens",
+    "Karin",
+    "Björn",
+    "Åsa",
+    "Jürgen",
+    "Ülkü",
+    "Sanne",
+    "Pieter",
+    "Inge",
+    "Henrik",
+    "Märta",
+    "Øystein",
+    "Bente",
+    "Gitte",
+    "Kees",
+    "Lærke",
+]
+LAST = [
+    "Jørgensen",
+    "Nielsen",
+    "Hansen",
+    "Müller",
+    "Andersson",
+    "de Vries",
+    "Schröder",
+    "Bakker",
+    "Lindqvist",
+    "Åberg",
+    "Pedersen",
+    "Janssen",
+    "Weiß",
+    "Østergaard",
+    "Berg",
+    "Visser",
+]
+STORES = np.array(
+    [
+        "København Strøget",
+        "Aarhus C",
+        "Odense",
+        "Malmö",
+        "Göteborg",
+        "Amsterdam Zuid",
+        "Köln Altstadt",
+        "Oslo Grünerløkka",
+    ]
+)
 WEB = "Web shop"
 
 CAMPAIGN_PLAN = [  # months before end, type, name, days, lift, audience, discount
@@ -142,13 +188,15 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthData:
     N, M = p.n_customers, p.months
     mstarts = _month_starts(p.end_month, M)
     window_start = mstarts[0]
-    window_end = mstarts[-1] + pd.offsets.MonthEnd(1) + pd.Timedelta(hours=23, minutes=59, seconds=59)
+    window_end = (
+        mstarts[-1] + pd.offsets.MonthEnd(1) + pd.Timedelta(hours=23, minutes=59, seconds=59)
+    )
     days_in = mstarts.days_in_month.to_numpy()
     season = _season(mstarts)
 
     # --- customers ---------------------------------------------------------
     sig = p.heaviness_sigma
-    h = np.exp(rng.normal(-sig**2 / 2, sig, N))
+    h = np.exp(rng.normal(-(sig**2) / 2, sig, N))
     lam = p.base_orders_per_month * h
     aov = np.exp(rng.normal(np.log(p.base_order_value), 0.35, N)) * h**0.15
     existing = rng.random(N) < p.share_existing
@@ -182,18 +230,39 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthData:
         else:
             start = ms + pd.Timedelta(days=int(rng.integers(2, max(3, days_in[t] - days - 1))))
         end = start + pd.Timedelta(days=days - 1)
-        campaigns.append(dict(campaign_id=f"CMP{k + 1:03d}", name=name, type=ctype, start=start,
-                              end=end, month=t, days=days, lift=lift, audience=audience, discount=disc))
+        campaigns.append(
+            dict(
+                campaign_id=f"CMP{k + 1:03d}",
+                name=name,
+                type=ctype,
+                start=start,
+                end=end,
+                month=t,
+                days=days,
+                lift=lift,
+                audience=audience,
+                discount=disc,
+            )
+        )
 
     tier_idx = np.zeros(N, dtype=np.int64)
     # initial tier of pre-window members from expected annual spend
     exp_annual = lam * aov * 12 * (1 + p.true_revenue_lift)
     lo, hi = p.tier_thresholds
-    tier_idx[pre_member] = np.where(exp_annual[pre_member] >= hi, 2,
-                                    np.where(exp_annual[pre_member] >= lo, 1, 0))
+    tier_idx[pre_member] = np.where(
+        exp_annual[pre_member] >= hi, 2, np.where(exp_annual[pre_member] >= lo, 1, 0)
+    )
     spend = np.zeros((N, M))
-    tier_rows = [pd.DataFrame({"customer_id": np.flatnonzero(pre_member), "date": enrolled_at[pre_member],
-                               "from_tier": None, "to_tier": TIER_NAMES[tier_idx[pre_member]]})]
+    tier_rows = [
+        pd.DataFrame(
+            {
+                "customer_id": np.flatnonzero(pre_member),
+                "date": enrolled_at[pre_member],
+                "from_tier": None,
+                "to_tier": TIER_NAMES[tier_idx[pre_member]],
+            }
+        )
+    ]
     contacts_rows, tx_chunks = [], []
     truth_campaigns = {}
     consent = rng.random(N) < np.where(member_since <= M, 0.85, 0.65)  # revised at enrollment below
@@ -220,8 +289,11 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthData:
             elig = elig & consent
             ids = np.flatnonzero(elig)
             hold = rng.random(ids.size) < p.holdout_share
-            contacts_rows.append(pd.DataFrame({"campaign_id": c["campaign_id"], "customer_id": ids,
-                                               "is_holdout": hold}))
+            contacts_rows.append(
+                pd.DataFrame(
+                    {"campaign_id": c["campaign_id"], "customer_id": ids, "is_holdout": hold}
+                )
+            )
             treated = ids[~hold & alive[ids]]
             extra = rng.poisson(rate[treated] * c["days"] / days_in[t] * c["lift"])
             ecust = np.repeat(treated, extra)
@@ -236,10 +308,19 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthData:
             is_treated[treated] = True
             camp_id[in_win & is_treated[cust]] = int(c["campaign_id"][3:])
             truth_campaigns[c["campaign_id"]] = dict(
-                name=c["name"], type=c["type"], order_lift=c["lift"], discount=c["discount"],
+                name=c["name"],
+                type=c["type"],
+                order_lift=c["lift"],
+                discount=c["discount"],
                 net_revenue_lift=(1 + c["lift"]) * (1 - c["discount"]) - 1,
-                contacts=int(ids.size), holdouts=int(hold.sum()))
-        ts = (np.datetime64(mstarts[t], "s") + day.astype("timedelta64[D]") + secs.astype("timedelta64[s]"))
+                contacts=int(ids.size),
+                holdouts=int(hold.sum()),
+            )
+        ts = (
+            np.datetime64(mstarts[t], "s")
+            + day.astype("timedelta64[D]")
+            + secs.astype("timedelta64[s]")
+        )
         value_mult = np.where(member_since[cust] < t, 1 + p.spend_lift, 1.0)
         noise = np.exp(rng.normal(-0.045, 0.3, cust.size))
         gross_c = np.maximum(100, np.round(aov[cust] * value_mult * noise * 100)).astype(np.int64)
@@ -253,7 +334,9 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthData:
         enroll = cand & (rng.random(N) < 1 - (1 - pe) ** has)
         member_since[enroll] = t
         order = np.lexsort((secs, day, cust))
-        cust, day, secs, ts, gross_c, disc_c, camp_id = (a[order] for a in (cust, day, secs, ts, gross_c, disc_c, camp_id))
+        cust, day, secs, ts, gross_c, disc_c, camp_id = (
+            a[order] for a in (cust, day, secs, ts, gross_c, disc_c, camp_id)
+        )
         first_idx = np.flatnonzero(np.r_[True, cust[1:] != cust[:-1]])
         first_ts = np.full(N, np.datetime64("NaT"), dtype="datetime64[s]")
         first_ts[cust[first_idx]] = ts[first_idx]
@@ -264,22 +347,47 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthData:
         net_c = gross_c - disc_c
         spend[:, t] = np.bincount(cust, weights=net_c / 100, minlength=N)
         tier_at = np.where(member_since[cust] <= t, tier_idx[cust], -1)
-        tx_chunks.append(pd.DataFrame({"cust": cust, "ts": ts, "gross_c": gross_c, "disc_c": disc_c,
-                                       "camp": camp_id, "tier": tier_at, "month": t}))
+        tx_chunks.append(
+            pd.DataFrame(
+                {
+                    "cust": cust,
+                    "ts": ts,
+                    "gross_c": gross_c,
+                    "disc_c": disc_c,
+                    "camp": camp_id,
+                    "tier": tier_at,
+                    "month": t,
+                }
+            )
+        )
         # enrollment tier row, then monthly tier review for the next month
         tier_idx[enroll] = 0
-        tier_rows.append(pd.DataFrame({"customer_id": np.flatnonzero(enroll), "date": enrolled_at[enroll],
-                                       "from_tier": None, "to_tier": "bronze"}))
+        tier_rows.append(
+            pd.DataFrame(
+                {
+                    "customer_id": np.flatnonzero(enroll),
+                    "date": enrolled_at[enroll],
+                    "from_tier": None,
+                    "to_tier": "bronze",
+                }
+            )
+        )
         if t + 1 < M:
             k = min(12, t + 1)
-            annual = spend[:, t + 1 - k: t + 1].sum(1) * 12 / k
+            annual = spend[:, t + 1 - k : t + 1].sum(1) * 12 / k
             new_tier = np.where(annual >= hi, 2, np.where(annual >= lo, 1, 0))
             is_mem = member_since <= t
             changed = is_mem & (new_tier != tier_idx) & (t + 1 >= 3)
-            tier_rows.append(pd.DataFrame({"customer_id": np.flatnonzero(changed),
-                                           "date": np.datetime64(mstarts[t + 1], "s"),
-                                           "from_tier": TIER_NAMES[tier_idx[changed]],
-                                           "to_tier": TIER_NAMES[new_tier[changed]]}))
+            tier_rows.append(
+                pd.DataFrame(
+                    {
+                        "customer_id": np.flatnonzero(changed),
+                        "date": np.datetime64(mstarts[t + 1], "s"),
+                        "from_tier": TIER_NAMES[tier_idx[changed]],
+                        "to_tier": TIER_NAMES[new_tier[changed]],
+                    }
+                )
+            )
             tier_idx[changed] = new_tier[changed]
 
     tx = pd.concat(tx_chunks, ignore_index=True)
@@ -287,28 +395,55 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthData:
 
     # --- points ledger ------------------------------------------------------
     mem_tx = tx[tx["tier"] >= 0]
-    dbl = np.isin(mem_tx["camp"].to_numpy(),
-                  [int(c["campaign_id"][3:]) for c in campaigns if c["type"] == "double_points"])
-    earn_pts = np.floor(mem_tx["gross_c"].sub(mem_tx["disc_c"]).to_numpy() / 100 * p.points_per_unit
-                        * TIER_MULT[mem_tx["tier"].to_numpy()] * np.where(dbl, 2, 1)).astype(np.int64)
-    ledger_earn = pd.DataFrame({"cust": mem_tx["cust"].to_numpy(), "ts": mem_tx["ts"].to_numpy(),
-                                "type": "earn", "points": earn_pts, "tx_row": mem_tx.index.to_numpy(),
-                                "camp": np.where(dbl, mem_tx["camp"].to_numpy(), -1)})
+    dbl = np.isin(
+        mem_tx["camp"].to_numpy(),
+        [int(c["campaign_id"][3:]) for c in campaigns if c["type"] == "double_points"],
+    )
+    earn_pts = np.floor(
+        mem_tx["gross_c"].sub(mem_tx["disc_c"]).to_numpy()
+        / 100
+        * p.points_per_unit
+        * TIER_MULT[mem_tx["tier"].to_numpy()]
+        * np.where(dbl, 2, 1)
+    ).astype(np.int64)
+    ledger_earn = pd.DataFrame(
+        {
+            "cust": mem_tx["cust"].to_numpy(),
+            "ts": mem_tx["ts"].to_numpy(),
+            "type": "earn",
+            "points": earn_pts,
+            "tx_row": mem_tx.index.to_numpy(),
+            "camp": np.where(dbl, mem_tx["camp"].to_numpy(), -1),
+        }
+    )
     ledger_earn = ledger_earn[ledger_earn["points"] > 0]
     earned = np.zeros((N, M), dtype=np.int64)
-    np.add.at(earned, (ledger_earn["cust"].to_numpy(), tx.loc[ledger_earn["tx_row"], "month"].to_numpy()),
-              ledger_earn["points"].to_numpy())
+    np.add.at(
+        earned,
+        (ledger_earn["cust"].to_numpy(), tx.loc[ledger_earn["tx_row"], "month"].to_numpy()),
+        ledger_earn["points"].to_numpy(),
+    )
     buckets = np.zeros((N, M), dtype=np.int64)
     other_rows = []
     for t in range(M):
-        month_end = np.datetime64(mstarts[t] + pd.offsets.MonthEnd(0), "s") + np.timedelta64(20 * 3600, "s")
+        month_end = np.datetime64(mstarts[t] + pd.offsets.MonthEnd(0), "s") + np.timedelta64(
+            23 * 3600, "s"
+        )  # after closing time
         mem_now = member_since <= t
         adj_who = np.flatnonzero(mem_now & (rng.random(N) < 0.004))
         adj_pts = rng.choice([50, 100, 150], adj_who.size)
         buckets[:, t] = earned[:, t]
         buckets[adj_who, t] += adj_pts
-        other_rows.append(pd.DataFrame({"cust": adj_who, "ts": month_end - np.timedelta64(3600, "s"),
-                                        "type": "adjust", "points": adj_pts}))
+        other_rows.append(
+            pd.DataFrame(
+                {
+                    "cust": adj_who,
+                    "ts": month_end - np.timedelta64(3600, "s"),
+                    "type": "adjust",
+                    "points": adj_pts,
+                }
+            )
+        )
         alive = (acq <= t) & (t < death)
         bal = buckets[:, : t + 1].sum(1)
         who = mem_now & alive & (bal >= p.voucher_points) & (rng.random(N) < redeem_p)
@@ -317,15 +452,24 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthData:
         take = np.clip(red[:, None] - (cum - buckets[:, : t + 1]), 0, buckets[:, : t + 1])
         buckets[:, : t + 1] -= take
         r_who = np.flatnonzero(red > 0)
-        other_rows.append(pd.DataFrame({"cust": r_who, "ts": month_end, "type": "redeem",
-                                        "points": -red[r_who]}))
+        other_rows.append(
+            pd.DataFrame({"cust": r_who, "ts": month_end, "type": "redeem", "points": -red[r_who]})
+        )
         k = t - (p.expiry_months - 1)
         if k >= 0:
             exp = buckets[:, k].copy()
             buckets[:, k] = 0
             e_who = np.flatnonzero(exp > 0)
-            other_rows.append(pd.DataFrame({"cust": e_who, "ts": month_end + np.timedelta64(1800, "s"),
-                                            "type": "expire", "points": -exp[e_who]}))
+            other_rows.append(
+                pd.DataFrame(
+                    {
+                        "cust": e_who,
+                        "ts": month_end + np.timedelta64(1800, "s"),
+                        "type": "expire",
+                        "points": -exp[e_who],
+                    }
+                )
+            )
 
     # --- returns and anonymous sales ----------------------------------------
     n_anon = rng.poisson(len(tx) * p.anonymous_share / M, M)
@@ -333,83 +477,139 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthData:
     for t in range(M):
         day = rng.integers(0, days_in[t], n_anon[t])
         secs = rng.integers(8 * 3600, 21 * 3600, n_anon[t])
-        ts = np.datetime64(mstarts[t], "s") + day.astype("timedelta64[D]") + secs.astype("timedelta64[s]")
-        g = np.maximum(100, np.round(np.exp(rng.normal(np.log(30), 0.5, n_anon[t])) * 100)).astype(np.int64)
-        anon.append(pd.DataFrame({"cust": -1, "ts": ts, "gross_c": g, "disc_c": 0, "camp": -1, "tier": -1,
-                                  "month": t}))
+        ts = (
+            np.datetime64(mstarts[t], "s")
+            + day.astype("timedelta64[D]")
+            + secs.astype("timedelta64[s]")
+        )
+        g = np.maximum(100, np.round(np.exp(rng.normal(np.log(30), 0.5, n_anon[t])) * 100)).astype(
+            np.int64
+        )
+        anon.append(
+            pd.DataFrame(
+                {
+                    "cust": -1,
+                    "ts": ts,
+                    "gross_c": g,
+                    "disc_c": 0,
+                    "camp": -1,
+                    "tier": -1,
+                    "month": t,
+                }
+            )
+        )
     sales = pd.concat([tx, *anon], ignore_index=True)
     sales["is_return"] = False
     ret = sales[rng.random(len(sales)) < p.return_rate].copy()
-    ret["ts"] = ret["ts"].to_numpy() + rng.integers(86400, 30 * 86400, len(ret)).astype("timedelta64[s]")
+    ret["ts"] = ret["ts"].to_numpy() + rng.integers(86400, 30 * 86400, len(ret)).astype(
+        "timedelta64[s]"
+    )
     partial = rng.random(len(ret)) < 0.3
-    ret["gross_c"] = -np.where(partial, np.round(ret["gross_c"] * 0.5), ret["gross_c"]).astype(np.int64)
-    ret["disc_c"] = -np.where(partial, np.round(ret["disc_c"] * 0.5), ret["disc_c"]).astype(np.int64)
+    ret["gross_c"] = -np.where(partial, np.round(ret["gross_c"] * 0.5), ret["gross_c"]).astype(
+        np.int64
+    )
+    ret["disc_c"] = -np.where(partial, np.round(ret["disc_c"] * 0.5), ret["disc_c"]).astype(
+        np.int64
+    )
     ret["is_return"] = True
     ret = ret[ret["ts"] <= window_end]
     sales["src_row"] = np.arange(len(sales))
     ret["src_row"] = -1
-    allx = pd.concat([sales, ret], ignore_index=True).sort_values(["ts", "cust"], kind="stable", ignore_index=True)
+    allx = pd.concat([sales, ret], ignore_index=True).sort_values(
+        ["ts", "cust"], kind="stable", ignore_index=True
+    )
     allx["transaction_id"] = [f"T{i:08d}" for i in range(1, len(allx) + 1)]
     store_idx = home[np.maximum(allx["cust"].to_numpy(), 0)]
     wander = rng.random(len(allx)) < 0.25
     store_idx = np.where(wander, rng.integers(0, len(STORES), len(allx)), store_idx)
-    is_online = np.where(allx["cust"].to_numpy() >= 0, online[np.maximum(allx["cust"].to_numpy(), 0)],
-                         rng.random(len(allx)) < 0.15)
+    is_online = np.where(
+        allx["cust"].to_numpy() >= 0,
+        online[np.maximum(allx["cust"].to_numpy(), 0)],
+        rng.random(len(allx)) < 0.15,
+    )
     cid = np.array([f"C{i + 1:06d}" for i in range(N)], dtype=object)
-    transactions = pd.DataFrame({
-        "transaction_id": allx["transaction_id"],
-        "customer_id": np.where(allx["cust"].to_numpy() >= 0, cid[np.maximum(allx["cust"].to_numpy(), 0)], None),
-        "ts": allx["ts"].to_numpy(),
-        "store": np.where(is_online, WEB, STORES[store_idx]),
-        "channel": np.where(is_online, "online", "store"),
-        "gross_amount": allx["gross_c"].to_numpy() / 100,
-        "discount": allx["disc_c"].to_numpy() / 100,
-        "net_amount": (allx["gross_c"] - allx["disc_c"]).to_numpy() / 100,
-        "is_return": allx["is_return"].to_numpy(),
-    })
+    transactions = pd.DataFrame(
+        {
+            "transaction_id": allx["transaction_id"],
+            "customer_id": np.where(
+                allx["cust"].to_numpy() >= 0, cid[np.maximum(allx["cust"].to_numpy(), 0)], None
+            ),
+            "ts": allx["ts"].to_numpy(),
+            "store": np.where(is_online, WEB, STORES[store_idx]),
+            "channel": np.where(is_online, "online", "store"),
+            "gross_amount": allx["gross_c"].to_numpy() / 100,
+            "discount": allx["disc_c"].to_numpy() / 100,
+            "net_amount": (allx["gross_c"] - allx["disc_c"]).to_numpy() / 100,
+            "is_return": allx["is_return"].to_numpy(),
+        }
+    )
     # transaction ids for ledger earn rows
     pos = pd.Series(allx.index.to_numpy(), index=allx["src_row"].to_numpy())
     pos = pos[pos.index >= 0]
-    ledger_earn["transaction_id"] = allx["transaction_id"].to_numpy()[pos.loc[ledger_earn["tx_row"]].to_numpy()]
-    ledger_earn["campaign_id"] = np.where(ledger_earn["camp"] > 0,
-                                          [f"CMP{c:03d}" for c in ledger_earn["camp"].clip(lower=0)], None)
-    ledger = pd.concat([ledger_earn.drop(columns=["tx_row", "camp"]), *other_rows], ignore_index=True)
+    ledger_earn["transaction_id"] = allx["transaction_id"].to_numpy()[
+        pos.loc[ledger_earn["tx_row"]].to_numpy()
+    ]
+    ledger_earn["campaign_id"] = np.where(
+        ledger_earn["camp"] > 0, [f"CMP{c:03d}" for c in ledger_earn["camp"].clip(lower=0)], None
+    )
+    ledger = pd.concat(
+        [ledger_earn.drop(columns=["tx_row", "camp"]), *other_rows], ignore_index=True
+    )
     ledger = ledger.sort_values(["ts", "cust", "type"], kind="stable", ignore_index=True)
-    points_ledger = pd.DataFrame({
-        "customer_id": cid[ledger["cust"].to_numpy()],
-        "date": pd.to_datetime(ledger["ts"]).dt.normalize(),
-        "type": ledger["type"], "points": ledger["points"],
-        "transaction_id": ledger["transaction_id"], "campaign_id": ledger["campaign_id"],
-    })
+    points_ledger = pd.DataFrame(
+        {
+            "customer_id": cid[ledger["cust"].to_numpy()],
+            "date": pd.to_datetime(ledger["ts"]).dt.normalize(),
+            "type": ledger["type"],
+            "points": ledger["points"],
+            "transaction_id": ledger["transaction_id"],
+            "campaign_id": ledger["campaign_id"],
+        }
+    )
 
     # --- customers table ----------------------------------------------------
     never_seen = np.isnat(first_seen)  # acquired but churned before first purchase cannot happen;
     first_seen[never_seen] = np.datetime64(window_start, "s")  # defensive
-    customers = pd.DataFrame({
-        "customer_id": cid,
-        "first_seen": pd.to_datetime(first_seen).normalize(),
-        "is_member": is_member,
-        "enrolled_at": pd.to_datetime(np.where(is_member, enrolled_at, np.datetime64("NaT"))).normalize(),
-        "tier": np.where(is_member, TIER_NAMES[tier_idx], None),
-        "store": np.where(online, WEB, STORES[home]),
-        "marketing_consent": consent,
-    })
+    customers = pd.DataFrame(
+        {
+            "customer_id": cid,
+            "first_seen": pd.to_datetime(first_seen).normalize(),
+            "is_member": is_member,
+            "enrolled_at": pd.to_datetime(
+                np.where(is_member, enrolled_at, np.datetime64("NaT"))
+            ).normalize(),
+            "tier": np.where(is_member, TIER_NAMES[tier_idx], None),
+            "store": np.where(online, WEB, STORES[home]),
+            "marketing_consent": consent,
+        }
+    )
     th = pd.concat(tier_rows, ignore_index=True)
-    tier_history = pd.DataFrame({
-        "customer_id": cid[th["customer_id"].to_numpy().astype(int)],
-        "date": pd.to_datetime(th["date"]).dt.normalize(),
-        "from_tier": th["from_tier"], "to_tier": th["to_tier"],
-    }).sort_values(["date", "customer_id"], kind="stable", ignore_index=True)
-    camp_df = pd.DataFrame([{k: c[k] for k in ("campaign_id", "name", "type", "start", "end")} for c in campaigns])
+    tier_history = pd.DataFrame(
+        {
+            "customer_id": cid[th["customer_id"].to_numpy().astype(int)],
+            "date": pd.to_datetime(th["date"]).dt.normalize(),
+            "from_tier": th["from_tier"],
+            "to_tier": th["to_tier"],
+        }
+    ).sort_values(["date", "customer_id"], kind="stable", ignore_index=True)
+    camp_df = pd.DataFrame(
+        [{k: c[k] for k in ("campaign_id", "name", "type", "start", "end")} for c in campaigns]
+    )
     contacts = pd.concat(contacts_rows, ignore_index=True)
-    camp_df["cost"] = [round(500 + 0.35 * (contacts["campaign_id"] == c).sum(), 2) for c in camp_df["campaign_id"]]
+    camp_df["cost"] = [
+        round(500 + 0.35 * (contacts["campaign_id"] == c).sum(), 2) for c in camp_df["campaign_id"]
+    ]
     contacts["customer_id"] = cid[contacts["customer_id"].to_numpy()]
 
     scale = N / 20_000
     cost_rows = []
     for t, ms in enumerate(mstarts):
         mk = sum(cc for cc, c in zip(camp_df["cost"], campaigns, strict=True) if c["month"] == t)
-        for cat, amt in (("platform", 4500 * scale), ("staff", 3000 * scale), ("marketing", 1000 * scale + mk)):
+        for cat, amt in (
+            ("platform", 4500 * scale),
+            ("staff", 3000 * scale),
+            ("marketing", 1000 * scale + mk),
+        ):
             cost_rows.append({"month": ms, "category": cat, "amount": round(amt, 2)})
     program_costs = pd.DataFrame(cost_rows)
 
@@ -419,18 +619,35 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthData:
         alive = np.flatnonzero((acq <= t) & (t < death) & (rng.random(N) < p.survey_rate))
         mem = member_since[alive] <= t
         score = np.clip(np.round(rng.normal(7.2 + 0.8 * mem, 2.0)), 0, 10).astype(np.int64)
-        csat = np.where(rng.random(alive.size) < 0.6, np.clip(np.round(score / 2.2 + rng.normal(0.6, 0.5,
-                        alive.size), 1), 1, 5), np.nan)
+        csat = np.where(
+            rng.random(alive.size) < 0.6,
+            np.clip(np.round(score / 2.2 + rng.normal(0.6, 0.5, alive.size), 1), 1, 5),
+            np.nan,
+        )
         day = rng.integers(0, days_in[t], alive.size)
-        srows.append(pd.DataFrame({"customer_id": cid[alive],
-                                   "date": (np.datetime64(mstarts[t], "D") + day.astype("timedelta64[D]")),
-                                   "nps": score, "csat": csat}))
-    surveys = pd.concat(srows, ignore_index=True).sort_values(["date", "customer_id"], ignore_index=True)
+        srows.append(
+            pd.DataFrame(
+                {
+                    "customer_id": cid[alive],
+                    "date": (np.datetime64(mstarts[t], "D") + day.astype("timedelta64[D]")),
+                    "nps": score,
+                    "csat": csat,
+                }
+            )
+        )
+    surveys = pd.concat(srows, ignore_index=True).sort_values(
+        ["date", "customer_id"], ignore_index=True
+    )
 
     tables = {
-        "customers": customers, "transactions": transactions, "points_ledger": points_ledger,
-        "tier_history": tier_history, "campaigns": camp_df, "campaign_contacts": contacts,
-        "program_costs": program_costs, "surveys": surveys,
+        "customers": customers,
+        "transactions": transactions,
+        "points_ledger": points_ledger,
+        "tier_history": tier_history,
+        "campaigns": camp_df,
+        "campaign_contacts": contacts,
+        "program_costs": program_costs,
+        "surveys": surveys,
     }
     tables = {k: coerce_canonical(v, k) for k, v in tables.items()}
 
@@ -438,8 +655,10 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthData:
     fn = np.array(FIRST, dtype=object)[rng.integers(0, len(FIRST), N)]
     ln = np.array(LAST, dtype=object)[rng.integers(0, len(LAST), N)]
     names = fn + " " + ln
-    emails = [f"{_ascii(a)}.{_ascii(b)}.{i + 1}@example.{'dk' if i % 3 else 'nl'}" for i, (a, b)
-              in enumerate(zip(fn, ln, strict=True))]
+    emails = [
+        f"{_ascii(a)}.{_ascii(b)}.{i + 1}@example.{'dk' if i % 3 else 'nl'}"
+        for i, (a, b) in enumerate(zip(fn, ln, strict=True))
+    ]
     phones = [f"+45 {20000000 + (i * 7919) % 79999999:08d}" for i in range(N)]
     pii = pd.DataFrame({"customer_id": cid, "name": names, "email": emails, "phone": phones})
 
@@ -450,14 +669,20 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthData:
         "params": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(p).items()},
         "window": {"start": str(mstarts[0].date()), "end": str(window_end.date())},
         "program_lift": {
-            "revenue": p.true_revenue_lift, "frequency": p.frequency_lift, "order_value": p.spend_lift,
+            "revenue": p.true_revenue_lift,
+            "frequency": p.frequency_lift,
+            "order_value": p.spend_lift,
             "starts": "month after enrollment",
         },
         "self_selection": {
             "mean_heaviness_members": float(h[is_member].mean()),
             "mean_heaviness_non_members": float(h[~is_member].mean()),
-            "corr_heaviness_enrollment_month": float(np.corrcoef(
-                h[(member_since >= 0) & (member_since < M)], member_since[(member_since >= 0) & (member_since < M)])[0, 1]),
+            "corr_heaviness_enrollment_month": float(
+                np.corrcoef(
+                    h[(member_since >= 0) & (member_since < M)],
+                    member_since[(member_since >= 0) & (member_since < M)],
+                )[0, 1]
+            ),
         },
         "campaigns": truth_campaigns,
         "points": {
@@ -468,7 +693,9 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthData:
             "never_redeem_share": p.never_redeem_share,
             "expiry_months": p.expiry_months,
             "earn_share_matured_cohorts_expired": float(
-                -pl.loc[(pl["type"] == "expire"), "points"].sum() / max(1, pl.loc[mature & (pl["type"] == "earn"), "points"].sum())),
+                -pl.loc[(pl["type"] == "expire"), "points"].sum()
+                / max(1, pl.loc[mature & (pl["type"] == "earn"), "points"].sum())
+            ),
         },
         "counts": {k: int(len(v)) for k, v in tables.items()},
         "members": int(is_member.sum()),
@@ -478,8 +705,22 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthData:
 
 
 def _ascii(s: str) -> str:
-    table = str.maketrans({"ø": "oe", "Ø": "Oe", "å": "aa", "Å": "Aa", "æ": "ae", "ö": "oe", "ä": "ae",
-                           "ü": "ue", "Ü": "Ue", "ß": "ss", "é": "e", " ": ""})
+    table = str.maketrans(
+        {
+            "ø": "oe",
+            "Ø": "Oe",
+            "å": "aa",
+            "Å": "Aa",
+            "æ": "ae",
+            "ö": "oe",
+            "ä": "ae",
+            "ü": "ue",
+            "Ü": "Ue",
+            "ß": "ss",
+            "é": "e",
+            " ": "",
+        }
+    )
     return s.translate(table).lower().encode("ascii", "ignore").decode()
 
 
@@ -488,10 +729,21 @@ def _ascii(s: str) -> str:
 # ---------------------------------------------------------------------------
 _YN_DA = {True: "J", False: "N"}
 _TIER_DA = {"bronze": "Bronze", "silver": "Sølv", "gold": "Guld"}
-_CTYPE_NL = {"double_points": "dubbele punten", "coupon": "kortingsbon", "email": "e-mail",
-             "event": "evenement", "partner": "partner", "other": "overig"}
-_COST_DE = {"platform": "Plattform", "marketing": "Marketing", "staff": "Personal",
-            "rewards": "Prämien", "other": "Sonstiges"}
+_CTYPE_NL = {
+    "double_points": "dubbele punten",
+    "coupon": "kortingsbon",
+    "email": "e-mail",
+    "event": "evenement",
+    "partner": "partner",
+    "other": "overig",
+}
+_COST_DE = {
+    "platform": "Plattform",
+    "marketing": "Marketing",
+    "staff": "Personal",
+    "rewards": "Prämien",
+    "other": "Sonstiges",
+}
 
 
 def _dec(x: pd.Series) -> pd.Series:
@@ -594,41 +846,73 @@ def write_raw(data: SynthData, out_dir: str | Path, fmt: str = "export") -> Path
                 df2 = df2.drop(columns=["email_hash", "name_hash", "phone_hash"])
             df2.to_parquet(out / f"{name}.parquet", index=False)
         mapping = "tables:\n" + "".join(
-            f"  {n}:\n    file: {n}.parquet\n" + (
+            f"  {n}:\n    file: {n}.parquet\n"
+            + (
                 "    pii:\n      name_hash: name\n      email_hash: email\n      phone_hash: phone\n"
-                if n == "customers" else "") for n in t)
+                if n == "customers"
+                else ""
+            )
+            for n in t
+        )
         (out / "mapping.yml").write_text(mapping, encoding="utf-8")
     else:
         c = t["customers"].merge(data.pii, on="customer_id", how="left")
-        cust = pd.DataFrame({
-            "KundeID": c["customer_id"], "Navn": c["name"], "Email": c["email"], "Telefon": c["phone"],
-            "Oprettet": _ddmmyyyy(c["first_seen"]), "Medlem": c["is_member"].map(_YN_DA),
-            "Indmeldt": _ddmmyyyy(c["enrolled_at"]), "Niveau": c["tier"].map(_TIER_DA).fillna(""),
-            "Butik": c["store"], "Samtykke": c["marketing_consent"].map({True: "Ja", False: "Nej"}),
-        })
+        cust = pd.DataFrame(
+            {
+                "KundeID": c["customer_id"],
+                "Navn": c["name"],
+                "Email": c["email"],
+                "Telefon": c["phone"],
+                "Oprettet": _ddmmyyyy(c["first_seen"]),
+                "Medlem": c["is_member"].map(_YN_DA),
+                "Indmeldt": _ddmmyyyy(c["enrolled_at"]),
+                "Niveau": c["tier"].map(_TIER_DA).fillna(""),
+                "Butik": c["store"],
+                "Samtykke": c["marketing_consent"].map({True: "Ja", False: "Nej"}),
+            }
+        )
         cust.to_csv(out / "customers.csv", sep=";", index=False, encoding="latin-1")
         x = t["transactions"]
-        tx = pd.DataFrame({
-            "Bonnr": x["transaction_id"], "KundeID": x["customer_id"].fillna(""),
-            "Tidspunkt": _ddmmyyyy(x["ts"], with_time=True), "Butik": x["store"],
-            "Kanal": x["channel"].map({"store": "Butik", "online": "Online"}),
-            "Brutto": _dec(x["gross_amount"]), "Rabat": _dec(x["discount"]), "Netto": _dec(x["net_amount"]),
-            "Retur": x["is_return"].map(_YN_DA),
-        })
+        tx = pd.DataFrame(
+            {
+                "Bonnr": x["transaction_id"],
+                "KundeID": x["customer_id"].fillna(""),
+                "Tidspunkt": _ddmmyyyy(x["ts"], with_time=True),
+                "Butik": x["store"],
+                "Kanal": x["channel"].map({"store": "Butik", "online": "Online"}),
+                "Brutto": _dec(x["gross_amount"]),
+                "Rabat": _dec(x["discount"]),
+                "Netto": _dec(x["net_amount"]),
+                "Retur": x["is_return"].map(_YN_DA),
+            }
+        )
         tx.to_csv(out / "transactions.csv", sep=";", index=False, encoding="latin-1")
         t["points_ledger"].to_parquet(out / "points_ledger.parquet", index=False)
         t["tier_history"].to_parquet(out / "tier_history.parquet", index=False)
         cp = t["campaigns"]
-        pd.DataFrame({"Campagne ID": cp["campaign_id"], "Naam": cp["name"], "Soort": cp["type"].map(_CTYPE_NL),
-                      "Startdatum": cp["start"], "Einddatum": cp["end"], "Kosten": cp["cost"]}
-                     ).to_excel(out / "campaigns.xlsx", index=False, sheet_name="Campagnes")
+        pd.DataFrame(
+            {
+                "Campagne ID": cp["campaign_id"],
+                "Naam": cp["name"],
+                "Soort": cp["type"].map(_CTYPE_NL),
+                "Startdatum": cp["start"],
+                "Einddatum": cp["end"],
+                "Kosten": cp["cost"],
+            }
+        ).to_excel(out / "campaigns.xlsx", index=False, sheet_name="Campagnes")
         t["campaign_contacts"].to_parquet(out / "campaign_contacts.parquet", index=False)
         pc = t["program_costs"]
-        pd.DataFrame({"Monat": pc["month"].dt.strftime("%Y-%m"), "Kategorie": pc["category"].map(_COST_DE),
-                      "Betrag": _dec(pc["amount"])}).to_csv(out / "program_costs.csv", sep=";", index=False,
-                                                            encoding="utf-8-sig")
+        pd.DataFrame(
+            {
+                "Monat": pc["month"].dt.strftime("%Y-%m"),
+                "Kategorie": pc["category"].map(_COST_DE),
+                "Betrag": _dec(pc["amount"]),
+            }
+        ).to_csv(out / "program_costs.csv", sep=";", index=False, encoding="utf-8-sig")
         s = t["surveys"]
-        s.assign(date=s["date"].dt.strftime("%Y-%m-%d")).to_csv(out / "surveys.csv", index=False, encoding="utf-8")
+        s.assign(date=s["date"].dt.strftime("%Y-%m-%d")).to_csv(
+            out / "surveys.csv", index=False, encoding="utf-8"
+        )
         (out / "mapping.yml").write_text(MAPPING_YAML, encoding="utf-8")
     (out / "truth.json").write_text(json.dumps(data.truth, indent=2, default=str), encoding="utf-8")
     return out
@@ -637,7 +921,9 @@ def write_raw(data: SynthData, out_dir: str | Path, fmt: str = "export") -> Path
 def params_from_config(cfg) -> SynthParams:
     """Synthetic-program parameters from the ``demo`` section of the workbook config."""
     d = cfg.demo
-    return SynthParams(n_customers=d.customers, months=d.months, end_month=d.resolved_end_month(), seed=d.seed)
+    return SynthParams(
+        n_customers=d.customers, months=d.months, end_month=d.resolved_end_month(), seed=d.seed
+    )
 
 
 def ensure_demo_data(cfg, force: bool = False) -> Path:
@@ -647,8 +933,15 @@ def ensure_demo_data(cfg, force: bool = False) -> Path:
     truth_file = out / "truth.json"
     if truth_file.exists() and not force:
         old = json.loads(truth_file.read_text(encoding="utf-8")).get("params", {})
-        if all(old.get(k) == v for k, v in (("n_customers", params.n_customers), ("months", params.months),
-                                               ("end_month", params.end_month), ("seed", params.seed))):
+        if all(
+            old.get(k) == v
+            for k, v in (
+                ("n_customers", params.n_customers),
+                ("months", params.months),
+                ("end_month", params.end_month),
+                ("seed", params.seed),
+            )
+        ):
             return out
     write_raw(generate(params), out)
     return out

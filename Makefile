@@ -1,0 +1,58 @@
+# Loyalty ROI Workbook — every target that needs the environment depends on it,
+# so a fresh clone needs nothing but `make report` and `make test`.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+KERNEL := loyalty-roi
+SETUP_STAMP := $(VENV)/.stamp-setup
+TEST_STAMP := $(VENV)/.stamp-test
+export UV_PYTHON := $(shell command -v $(PYTHON))
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+MONTH ?= latest
+CONFIG ?= config/workbook.yml
+
+.PHONY: help setup report test lint lab clean
+
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+$(SETUP_STAMP): $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen --inexact --extra dev
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (loyalty-roi)" >/dev/null
+	@touch $@
+
+$(TEST_STAMP): $(SETUP_STAMP)
+	$(UV) sync --frozen --inexact --extra dev --extra spark
+	@touch $@
+
+setup: $(SETUP_STAMP) ## Create .venv from uv.lock and register the Jupyter kernel (idempotent)
+
+report: setup ## Produce the monthly report on the configured data (MONTH=YYYY-MM CONFIG=path)
+	$(PY) -m loyalty_roi.cli report --month $(MONTH) --config $(CONFIG)
+
+test: setup $(TEST_STAMP) lint ## Lint, then the library, notebook and browser tests
+	$(PY) -m pytest
+
+lint: setup ## ruff on the library, tests and notebooks; notebooks committed without outputs
+	$(VENV)/bin/ruff check lib tests notebooks
+	$(VENV)/bin/ruff format --check lib tests
+	$(VENV)/bin/nbstripout --verify --keep-id $$(git ls-files '*.ipynb')
+
+lab: setup ## Open JupyterLab on notebooks/
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1
+
+clean: ## Remove the environment, generated demo data, processed data and caches (reports are kept)
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache .hypothesis data/raw/demo
+	find data/processed -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

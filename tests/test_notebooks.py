@@ -1,0 +1,159 @@
+"""Notebooks: committed clean, run headlessly by papermill, fail without tracebacks."""
+
+import json
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from papermill.exceptions import PapermillExecutionError
+
+from loyalty_roi import runner
+from loyalty_roi.config import NOTEBOOKS_DIR, PROJ_ROOT
+
+NOTEBOOKS = sorted(NOTEBOOKS_DIR.rglob("*.ipynb"))
+MAIN_NOTEBOOKS = [p for p in NOTEBOOKS if p.parent == NOTEBOOKS_DIR]
+
+
+def test_there_are_notebooks():
+    assert any(p.name == "01_ingest_data.ipynb" for p in MAIN_NOTEBOOKS)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(NOTEBOOKS_DIR)))
+def test_committed_notebook_is_valid_and_has_no_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, (
+                f"{path.name}: strip outputs"
+            )
+
+
+@pytest.mark.parametrize("path", MAIN_NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_has_a_documented_parameters_cell(path):
+    nb = nbformat.read(path, as_version=4)
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, f"{path.name}: exactly one cell tagged 'parameters'"
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    out = subprocess.run(
+        [sys.executable, "-m", "papermill", "--help-notebook", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for line in tagged[0].source.splitlines():
+        if "=" in line and not line.startswith("#"):
+            name = line.split(":")[0].strip()
+            assert f"{name}: " in out, f"papermill does not document parameter {name}"
+            assert "#" in line, f"{path.name}: parameter {name} has no help comment"
+
+
+def small_params(tmp_path):
+    return {
+        "raw_dir": str(tmp_path / "raw"),
+        "mapping": str(tmp_path / "raw" / "mapping.yml"),
+        "processed_dir": str(tmp_path / "processed"),
+        "demo_customers": 400,
+        "demo_months": 12,
+        "demo_end_month": "2026-10",
+        "demo_seed": 3,
+        "run_date": "2026-11-22",
+    }
+
+
+@pytest.mark.slow
+def test_ingest_notebook_runs_on_small_data_and_is_deterministic(tmp_path):
+    out = tmp_path / "01.ipynb"
+    runner.run_notebook(
+        runner.notebook_path("01_ingest_data.ipynb"), out, small_params(tmp_path), timeout=300
+    )
+    nb = nbformat.read(out, as_version=4)
+    text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert "8 tables ingested" in text
+    assert any(
+        "image/png" in o.get("data", {})
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+    )
+    assert (tmp_path / "processed" / "transactions.parquet").exists()
+    # re-run under nbval: cells marked NBVAL_CHECK_OUTPUT must reproduce their numbers exactly
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--nbval-lax",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(tmp_path),
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert res.returncode == 0, res.stdout[-3000:]
+
+
+@pytest.mark.slow
+def test_bad_input_fails_the_notebook_with_a_message_not_a_traceback(tmp_path):
+    params = small_params(tmp_path)
+    from loyalty_roi import synth
+
+    synth.write_raw(
+        synth.generate(n_customers=400, months=12, end_month="2026-10", seed=3), tmp_path / "raw"
+    )
+    (tmp_path / "raw" / "transactions.csv").write_bytes(b"")
+    params["source"] = "files"
+    with pytest.raises(PapermillExecutionError) as exc:
+        runner.run_notebook(
+            runner.notebook_path("01_ingest_data.ipynb"), tmp_path / "01.ipynb", params, timeout=300
+        )
+    assert exc.value.ename == "DataError" and "transactions.csv" in exc.value.evalue
+    nb = nbformat.read(tmp_path / "01.ipynb", as_version=4)
+    errors = [
+        o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"
+    ]
+    assert len(errors) == 1
+    shown = "\n".join(errors[0]["traceback"])
+    assert (
+        "fix:" in shown
+        and "Traceback" not in shown
+        and 'File "' not in shown
+        and "---->" not in shown
+    )
+
+
+def test_cli_validate_prints_a_one_line_reason_not_a_traceback(tmp_path):
+    from loyalty_roi import synth
+
+    synth.write_raw(
+        synth.generate(n_customers=300, months=6, end_month="2026-10", seed=2), tmp_path / "raw"
+    )
+    (tmp_path / "raw" / "customers.csv").write_bytes(b"KundeID;Navn\n")
+    cfg = tmp_path / "cfg.yml"
+    cfg.write_text(
+        json.dumps(
+            {
+                "data": {
+                    "source": "files",
+                    "raw_dir": str(tmp_path / "raw"),
+                    "mapping": str(tmp_path / "raw" / "mapping.yml"),
+                    "processed_dir": str(tmp_path / "processed"),
+                }
+            }
+        )
+    )
+    res = subprocess.run(
+        [sys.executable, "-m", "loyalty_roi.cli", "validate", "--config", str(cfg)],
+        capture_output=True,
+        text=True,
+        cwd=PROJ_ROOT,
+    )
+    assert res.returncode == 2
+    assert "customers.csv" in res.stderr and "no data rows" in res.stderr and "fix:" in res.stderr
+    assert "Traceback" not in res.stderr + res.stdout
