@@ -12,8 +12,8 @@ PY := $(VENV)/bin/python
 KERNEL := loyalty-roi
 SETUP_STAMP := $(VENV)/.stamp-setup
 TEST_STAMP := $(VENV)/.stamp-test
-export UV_PYTHON := $(shell command -v $(PYTHON))
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON_DOWNLOADS := never
 
 MONTH ?= latest
 CONFIG ?= config/workbook.yml
@@ -27,13 +27,17 @@ $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
+REGISTER_KERNEL = $(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (loyalty-roi)" >/dev/null
+
 $(SETUP_STAMP): $(UV) uv.lock pyproject.toml
-	$(UV) sync --frozen --inexact --extra dev
-	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (loyalty-roi)" >/dev/null
+	$(UV) sync --frozen --inexact --python $(PYTHON) --extra dev
+	$(REGISTER_KERNEL)
 	@touch $@
 
+# the test suite also needs the optional Spark engine (parity test)
 $(TEST_STAMP): $(SETUP_STAMP)
-	$(UV) sync --frozen --inexact --extra dev --extra spark
+	$(UV) sync --frozen --inexact --python $(PYTHON) --extra dev --extra spark
+	$(REGISTER_KERNEL)
 	@touch $@
 
 setup: $(SETUP_STAMP) ## Create .venv from uv.lock and register the Jupyter kernel (idempotent)
