@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import nbformat
+import pandas as pd
 import pytest
 from papermill.exceptions import PapermillExecutionError
 
@@ -78,6 +79,12 @@ def test_ingest_notebook_runs_on_small_data_and_is_deterministic(tmp_path):
         for o in c.outputs
     )
     assert (tmp_path / "processed" / "transactions.parquet").exists()
+    # the executed notebook (a report file) carries no raw personal data
+    from loyalty_roi import synth
+
+    pii = synth.generate(n_customers=400, months=12, end_month="2026-10", seed=3).pii
+    blob = out.read_text(encoding="utf-8")
+    assert not [v for v in pd.concat([pii["email"], pii["name"], pii["phone"]]) if v in blob]
     # re-run under nbval: cells marked NBVAL_CHECK_OUTPUT must reproduce their numbers exactly
     res = subprocess.run(
         [
