@@ -1,0 +1,309 @@
+"""Transaction-scale engine: Ibis expressions on DuckDB (default) or PySpark.
+
+Everything that touches individual transactions is written once as Ibis
+expressions over the processed Parquet and returned as pandas frames:
+
+* :func:`customer_month_panel` — customer × month: orders, revenue, discounts,
+  returns, points, active flag, member status and tier;
+* :func:`rfm_summary` — recency, frequency, monetary value per customer;
+* :func:`cohort_matrix` — acquisition- or enrollment-cohort activity;
+* :func:`store_month_totals` — store/channel × month totals.
+
+Months are carried as an integer month index ``year * 12 + month − 1`` so the
+same expressions give identical results on every backend.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from .schema import TABLES
+
+
+def month_index(ts: ir.TimestampValue | ir.DateValue) -> ir.IntegerValue:
+    """Integer month index ``year * 12 + month − 1`` of a timestamp/date expression."""
+    return (ts.year() * 12 + ts.month() - 1).cast("int64")
+
+
+def month_from_index(mi: pd.Series) -> pd.Series:
+    """Month start timestamps from a month index series."""
+    mi = mi.astype("int64")
+    return pd.to_datetime(pd.DataFrame({"year": mi // 12, "month": mi % 12 + 1, "day": 1}))
+
+
+def index_of_month(month: str | pd.Timestamp) -> int:
+    """Month index of ``YYYY-MM`` or a timestamp."""
+    p = pd.Period(month, freq="M")
+    return p.year * 12 + p.month - 1
+
+
+@dataclass
+class Engine:
+    """An Ibis connection plus the canonical tables registered on it."""
+
+    con: object
+    backend: str
+    tables: dict[str, ir.Table] = field(default_factory=dict)
+
+    def has(self, name: str) -> bool:
+        return name in self.tables
+
+    def table(self, name: str) -> ir.Table:
+        return self.tables[name]
+
+    def execute(self, expr: ir.Table) -> pd.DataFrame:
+        return expr.to_pandas() if hasattr(expr, "to_pandas") else expr.execute()
+
+
+def spark_session(app_name: str = "loyalty-roi"):
+    """A local Spark session (``local[2]``, UTC, quiet) for the PySpark backend."""
+    os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
+    from pyspark.sql import SparkSession
+
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .appName(app_name)
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.ansi.enabled", "false")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def connect(processed_dir: str | Path, backend: str = "duckdb", spark=None) -> Engine:
+    """Open the processed Parquet tables on ``backend`` (``duckdb`` or ``pyspark``)."""
+    d = Path(processed_dir)
+    if backend == "duckdb":
+        con = ibis.duckdb.connect()
+    elif backend == "pyspark":
+        con = ibis.pyspark.connect(spark or spark_session())
+    else:
+        raise ValueError(f"unknown backend '{backend}' — use duckdb or pyspark")
+    eng = Engine(con=con, backend=backend)
+    for name in TABLES:
+        f = d / f"{name}.parquet"
+        if f.exists():
+            eng.tables[name] = con.read_parquet(str(f), table_name=f"lr_{name}")
+    return eng
+
+
+def _tx_identified(eng: Engine) -> ir.Table:
+    tx = eng.table("transactions")
+    return tx.filter(tx.customer_id.notnull()).mutate(mi=month_index(tx.ts))
+
+
+def data_months(eng: Engine) -> tuple[int, int]:
+    """First and last month index with transactions."""
+    tx = eng.table("transactions")
+    r = eng.execute(tx.aggregate(lo=month_index(tx.ts).min(), hi=month_index(tx.ts).max()))
+    return int(r["lo"].iloc[0]), int(r["hi"].iloc[0])
+
+
+def customer_month_panel_expr(eng: Engine, start_mi: int, end_mi: int) -> ir.Table:
+    """Ibis expression of the dense customer × month panel (see :func:`customer_month_panel`)."""
+    tx = _tx_identified(eng)
+    tx = tx.filter((tx.mi >= start_mi) & (tx.mi <= end_mi))
+    sales = tx.is_return.ifelse(0, 1)
+    agg = tx.group_by(["customer_id", "mi"]).aggregate(
+        orders=sales.sum().cast("int64"),
+        revenue=tx.net_amount.sum(),
+        gross_sales=tx.is_return.ifelse(0.0, tx.gross_amount).sum(),
+        discounts=tx.is_return.ifelse(0.0, tx.discount).sum(),
+        returns=tx.is_return.ifelse(1, 0).sum().cast("int64"),
+        return_amount=tx.is_return.ifelse(tx.net_amount, 0.0).sum(),
+    )
+    cust = eng.table("customers")
+    months = ibis.memtable(pd.DataFrame({"mi": list(range(start_mi, end_mi + 1))}))
+    first_mi = month_index(cust.first_seen)
+    c = cust.select(
+        customer_id=cust.customer_id,
+        first_mi=first_mi,
+        enroll_mi=cust.is_member.ifelse(month_index(cust.enrolled_at), ibis.null("int64")),
+    )
+    grid = c.cross_join(months)
+    grid = grid.filter(grid.mi >= grid.first_mi)
+    p = grid.left_join(agg, ["customer_id", "mi"]).drop("customer_id_right", "mi_right")
+    p = p.mutate(
+        orders=p.orders.fill_null(0),
+        revenue=p.revenue.fill_null(0.0),
+        gross_sales=p.gross_sales.fill_null(0.0),
+        discounts=p.discounts.fill_null(0.0),
+        returns=p.returns.fill_null(0),
+        return_amount=p.return_amount.fill_null(0.0),
+        is_member=(p.enroll_mi.notnull() & (p.enroll_mi <= p.mi)),
+        months_since_enrollment=p.mi - p.enroll_mi,
+    )
+    if eng.has("points_ledger"):
+        pl = eng.table("points_ledger")
+        pl = pl.mutate(mi=month_index(pl.date))
+        pts = pl.group_by(["customer_id", "mi"]).aggregate(
+            points_earned=(pl.type == "earn").ifelse(pl.points, 0).sum().cast("int64"),
+            points_redeemed=(pl.type == "redeem").ifelse(-pl.points, 0).sum().cast("int64"),
+            points_expired=(pl.type == "expire").ifelse(-pl.points, 0).sum().cast("int64"),
+            point_events=pl.count().cast("int64"),
+        )
+        p = p.left_join(pts, ["customer_id", "mi"]).drop("customer_id_right", "mi_right")
+        p = p.mutate(
+            points_earned=p.points_earned.fill_null(0),
+            points_redeemed=p.points_redeemed.fill_null(0),
+            points_expired=p.points_expired.fill_null(0),
+            point_events=p.point_events.fill_null(0),
+        )
+    else:
+        p = p.mutate(points_earned=ibis.literal(0, "int64"), points_redeemed=ibis.literal(0, "int64"),
+                     points_expired=ibis.literal(0, "int64"), point_events=ibis.literal(0, "int64"))
+    p = p.mutate(active=p.orders > 0, engaged=(p.orders > 0) | (p.point_events > 0))
+    if eng.has("tier_history"):
+        th = eng.table("tier_history")
+        th = th.select(th_customer=th.customer_id, th_mi=month_index(th.date), th_date=th.date, to_tier=th.to_tier)
+        keys = p.select("customer_id", "mi")
+        j = keys.inner_join(th, [keys.customer_id == th.th_customer, th.th_mi <= keys.mi])
+        tiers = j.group_by(["customer_id", "mi"]).aggregate(tier=j.to_tier.argmax(j.th_date))
+        p = p.left_join(tiers, ["customer_id", "mi"]).drop("customer_id_right", "mi_right")
+        p = p.mutate(tier=p.is_member.ifelse(p.tier, ibis.null("string")))
+    else:
+        p = p.mutate(tier=ibis.null("string"))
+    return p.select(
+        "customer_id", "mi", "orders", "revenue", "gross_sales", "discounts", "returns", "return_amount",
+        "points_earned", "points_redeemed", "points_expired", "point_events", "active", "engaged",
+        "is_member", "months_since_enrollment", "tier",
+    )
+
+
+def _finish(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    df = df.sort_values(keys, kind="stable").reset_index(drop=True)
+    if "mi" in df.columns:
+        df.insert(df.columns.get_loc("mi") + 1, "month", month_from_index(df["mi"]))
+    return df
+
+
+def customer_month_panel(eng: Engine, start: str | None = None, end: str | None = None) -> pd.DataFrame:
+    """Customer × month panel, dense from each customer's first month (or ``start``) to ``end``.
+
+    Columns: ``customer_id, mi, month, orders`` (receipts that are not returns),
+    ``revenue`` (net, returns deducted), ``gross_sales, discounts, returns``
+    (count), ``return_amount``, ``points_earned/redeemed/expired, point_events``,
+    ``active`` (≥ 1 order), ``engaged`` (order or points event), ``is_member``
+    (enrolled by that month), ``months_since_enrollment``, ``tier`` (as of the
+    month, members only).
+    """
+    lo, hi = data_months(eng)
+    start_mi = index_of_month(start) if start else lo
+    end_mi = index_of_month(end) if end else hi
+    df = eng.execute(customer_month_panel_expr(eng, start_mi, end_mi))
+    df["months_since_enrollment"] = df["months_since_enrollment"].astype("Int64")
+    return _finish(df, ["customer_id", "mi"])
+
+
+def rfm_summary_expr(eng: Engine, as_of_mi: int) -> ir.Table:
+    tx = _tx_identified(eng)
+    tx = tx.filter(tx.mi <= as_of_mi)
+    sales = tx.filter(~tx.is_return)
+    end_epoch = (pd.Timestamp(month_from_index(pd.Series([as_of_mi + 1])).iloc[0])).timestamp()
+    s = sales.group_by("customer_id").aggregate(
+        first_ts=sales.ts.min(), last_ts=sales.ts.max(), frequency=sales.count().cast("int64"),
+        purchase_days=sales.ts.date().nunique().cast("int64"),
+    )
+    money = tx.group_by("customer_id").aggregate(monetary=tx.net_amount.sum())
+    r = s.inner_join(money, "customer_id")
+    return r.select(
+        "customer_id", "frequency", "purchase_days", "monetary",
+        first_purchase=r.first_ts, last_purchase=r.last_ts,
+        recency_days=(ibis.literal(end_epoch) - r.last_ts.epoch_seconds().cast("float64")) / 86400.0,
+        tenure_days=(ibis.literal(end_epoch) - r.first_ts.epoch_seconds().cast("float64")) / 86400.0,
+        aov=r.monetary / r.frequency.cast("float64"),
+    )
+
+
+def rfm_summary(eng: Engine, as_of: str | None = None) -> pd.DataFrame:
+    """Recency, frequency and monetary value per identified customer as of a month's end.
+
+    Columns: ``customer_id, frequency`` (orders), ``purchase_days`` (distinct days
+    with an order), ``monetary`` (net revenue, returns deducted),
+    ``first_purchase, last_purchase``, ``recency_days`` and ``tenure_days``
+    (days from the last / first purchase to the end of the ``as_of`` month),
+    ``aov`` (monetary / frequency).  Customers without an order are absent.
+    """
+    as_of_mi = index_of_month(as_of) if as_of else data_months(eng)[1]
+    df = eng.execute(rfm_summary_expr(eng, as_of_mi))
+    return df.sort_values("customer_id", kind="stable").reset_index(drop=True)
+
+
+def cohort_matrix_expr(eng: Engine, kind: str, start_mi: int, end_mi: int) -> ir.Table:
+    tx = _tx_identified(eng)
+    tx = tx.filter(~tx.is_return & (tx.mi <= end_mi))
+    active = tx.select("customer_id", "mi").distinct()
+    if kind == "acquisition":
+        cohorts = active.group_by("customer_id").aggregate(cohort_mi=active.mi.min())
+    elif kind == "enrollment":
+        cust = eng.table("customers")
+        cust = cust.filter(cust.is_member & cust.enrolled_at.notnull())
+        cohorts = cust.select(customer_id=cust.customer_id, cohort_mi=month_index(cust.enrolled_at))
+        # enrollments before the data window have no month-0 activity to compare with
+        cohorts = cohorts.filter((cohorts.cohort_mi >= start_mi) & (cohorts.cohort_mi <= end_mi))
+    else:
+        raise ValueError("kind is 'acquisition' or 'enrollment'")
+    size = cohorts.group_by("cohort_mi").aggregate(cohort_size=cohorts.count().cast("int64"))
+    j = active.inner_join(cohorts, "customer_id")
+    j = j.filter(j.mi >= j.cohort_mi).mutate(offset=(j.mi - j.cohort_mi).cast("int64"))
+    counts = j.group_by(["cohort_mi", "offset"]).aggregate(active=j.count().cast("int64"))
+    m = counts.inner_join(size, "cohort_mi")
+    return m.select("cohort_mi", "offset", "active", "cohort_size",
+                    rate=m.active.cast("float64") / m.cohort_size.cast("float64"))
+
+
+def cohort_matrix(eng: Engine, kind: str = "acquisition", end: str | None = None) -> pd.DataFrame:
+    """Cohort activity in long form: ``cohort_mi, cohort, offset, active, cohort_size, rate``.
+
+    ``kind='acquisition'``: cohort = month of the first purchase, so offset 0 has
+    rate 1 by definition.  ``kind='enrollment'``: cohort = enrollment month of
+    members, for enrollments inside the data window.  ``rate`` = customers of the cohort with an order ``offset`` months
+    later / cohort size.  Pivot with :func:`cohort_pivot`.
+    """
+    lo, hi = data_months(eng)
+    end_mi = index_of_month(end) if end else hi
+    df = eng.execute(cohort_matrix_expr(eng, kind, lo, end_mi))
+    df = df.sort_values(["cohort_mi", "offset"], kind="stable").reset_index(drop=True)
+    df.insert(1, "cohort", month_from_index(df["cohort_mi"]))
+    return df
+
+
+def cohort_pivot(long: pd.DataFrame) -> pd.DataFrame:
+    """Cohort × months-since matrix of retention rates (cohort labels ``YYYY-MM``)."""
+    piv = long.pivot(index="cohort", columns="offset", values="rate")
+    piv.index = piv.index.strftime("%Y-%m")
+    return piv
+
+
+def store_month_totals_expr(eng: Engine) -> ir.Table:
+    tx = eng.table("transactions")
+    tx = tx.mutate(mi=month_index(tx.ts))
+    return tx.group_by(["store", "channel", "mi"]).aggregate(
+        receipts=tx.is_return.ifelse(0, 1).sum().cast("int64"),
+        revenue=tx.net_amount.sum(),
+        discounts=tx.discount.sum(),
+        returns=tx.is_return.ifelse(1, 0).sum().cast("int64"),
+        customers=tx.customer_id.nunique().cast("int64"),
+        anonymous_receipts=tx.customer_id.isnull().ifelse(1, 0).sum().cast("int64"),
+    )
+
+
+def store_month_totals(eng: Engine) -> pd.DataFrame:
+    """Receipts, net revenue, discounts, returns, distinct and anonymous customers per store, channel and month."""
+    return _finish(eng.execute(store_month_totals_expr(eng)), ["store", "channel", "mi"])
+
+
+def engine_from_config(cfg, spark=None) -> Engine:
+    """Connect to the processed tables with the backend chosen in the config."""
+    return connect(cfg.data.processed_path, cfg.engine.backend, spark=spark)
