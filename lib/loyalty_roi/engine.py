@@ -15,7 +15,9 @@ same expressions give identical results on every backend.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,11 +45,33 @@ def index_of_month(month: str | pd.Timestamp) -> int:
     return p.year * 12 + p.month - 1
 
 
+IBIS_TYPES = {
+    "str": "string",
+    "date": "timestamp",
+    "datetime": "timestamp",
+    "bool": "boolean",
+    "float": "float64",
+    "int": "int64",
+}
+DIALECTS = {"duckdb": "duckdb", "pyspark": "pyspark"}
+
+
+def contract_table(name: str) -> ir.Table:
+    """An unbound Ibis table with the canonical schema of ``name`` (see :mod:`loyalty_roi.schema`)."""
+    spec = TABLES[name]
+    return ibis.table({c.name: IBIS_TYPES[c.kind] for c in spec.columns}, name=f"lr_{name}")
+
+
 @dataclass
 class Engine:
-    """An Ibis connection plus the canonical tables registered on it."""
+    """A backend session with the canonical Parquet tables registered as views.
 
-    con: object
+    Expressions are built on unbound tables with the contract's schema
+    (:func:`contract_table`), compiled to the backend's SQL dialect and
+    collected as Arrow, so one expression runs unchanged on every backend.
+    """
+
+    session: object  # duckdb connection or SparkSession
     backend: str
     tables: dict[str, ir.Table] = field(default_factory=dict)
 
@@ -57,8 +81,33 @@ class Engine:
     def table(self, name: str) -> ir.Table:
         return self.tables[name]
 
+    def sql(self, expr: ir.Expr) -> str:
+        return ibis.to_sql(expr, dialect=DIALECTS[self.backend])
+
     def execute(self, expr: ir.Table) -> pd.DataFrame:
-        return expr.to_pandas() if hasattr(expr, "to_pandas") else expr.execute()
+        """Run ``expr`` and return pandas, collected through Arrow on every backend."""
+        from ibis.formats.pyarrow import PyArrowData
+
+        if self.backend == "pyspark":
+            table = self.session.sql(self.sql(expr)).toArrow()
+        else:
+            table = self.session.sql(self.sql(expr)).to_arrow_table()
+        return PyArrowData.convert_table(table, expr.schema()).to_pandas()
+
+
+@contextlib.contextmanager
+def _spark_pandas_notice_silenced():
+    """PySpark 4.3 warns at import/registration time that it does not yet support pandas 3.
+
+    The engine never uses PySpark's pandas conversions (results are collected
+    with ``DataFrame.toArrow``), so exactly that notice is filtered here — and
+    only around Spark start-up and connection.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+        )
+        yield
 
 
 def spark_session(app_name: str = "loyalty-roi"):
@@ -66,6 +115,11 @@ def spark_session(app_name: str = "loyalty-roi"):
     os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
     from pyspark.sql import SparkSession
 
+    with _spark_pandas_notice_silenced():
+        return _build_spark(SparkSession, app_name)
+
+
+def _build_spark(SparkSession, app_name: str):
     spark = (
         SparkSession.builder.master("local[2]")
         .appName(app_name)
@@ -73,6 +127,7 @@ def spark_session(app_name: str = "loyalty-roi"):
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.sql.ansi.enabled", "false")
         .getOrCreate()
@@ -82,19 +137,34 @@ def spark_session(app_name: str = "loyalty-roi"):
 
 
 def connect(processed_dir: str | Path, backend: str = "duckdb", spark=None) -> Engine:
-    """Open the processed Parquet tables on ``backend`` (``duckdb`` or ``pyspark``)."""
+    """Register the processed Parquet tables on ``backend`` (``duckdb`` or ``pyspark``)."""
     d = Path(processed_dir)
     if backend == "duckdb":
-        con = ibis.duckdb.connect()
+        import duckdb
+
+        session = duckdb.connect()
     elif backend == "pyspark":
-        con = ibis.pyspark.connect(spark or spark_session())
+        session = spark or spark_session()
+        with _spark_pandas_notice_silenced():
+            _ = (
+                ibis.pyspark
+            )  # loading the backend registers ibis.options.pyspark, read by its SQL compiler
     else:
         raise ValueError(f"unknown backend '{backend}' — use duckdb or pyspark")
-    eng = Engine(con=con, backend=backend)
+    eng = Engine(session=session, backend=backend)
     for name in TABLES:
         f = d / f"{name}.parquet"
-        if f.exists():
-            eng.tables[name] = con.read_parquet(str(f), table_name=f"lr_{name}")
+        if not f.exists():
+            continue
+        view = f"lr_{name}"
+        if backend == "duckdb":
+            path = str(f).replace("'", "''")
+            session.execute(
+                f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM read_parquet('{path}')"
+            )
+        else:
+            session.read.parquet(str(f)).createOrReplaceTempView(view)
+        eng.tables[name] = contract_table(name)
     return eng
 
 
@@ -124,7 +194,7 @@ def customer_month_panel_expr(eng: Engine, start_mi: int, end_mi: int) -> ir.Tab
         return_amount=tx.is_return.ifelse(tx.net_amount, 0.0).sum(),
     )
     cust = eng.table("customers")
-    months = ibis.memtable(pd.DataFrame({"mi": list(range(start_mi, end_mi + 1))}))
+    months = ibis.range(start_mi, end_mi + 1).unnest().name("mi").as_table()
     first_mi = month_index(cust.first_seen)
     c = cust.select(
         customer_id=cust.customer_id,
@@ -161,12 +231,21 @@ def customer_month_panel_expr(eng: Engine, start_mi: int, end_mi: int) -> ir.Tab
             point_events=p.point_events.fill_null(0),
         )
     else:
-        p = p.mutate(points_earned=ibis.literal(0, "int64"), points_redeemed=ibis.literal(0, "int64"),
-                     points_expired=ibis.literal(0, "int64"), point_events=ibis.literal(0, "int64"))
+        p = p.mutate(
+            points_earned=ibis.literal(0, "int64"),
+            points_redeemed=ibis.literal(0, "int64"),
+            points_expired=ibis.literal(0, "int64"),
+            point_events=ibis.literal(0, "int64"),
+        )
     p = p.mutate(active=p.orders > 0, engaged=(p.orders > 0) | (p.point_events > 0))
     if eng.has("tier_history"):
         th = eng.table("tier_history")
-        th = th.select(th_customer=th.customer_id, th_mi=month_index(th.date), th_date=th.date, to_tier=th.to_tier)
+        th = th.select(
+            th_customer=th.customer_id,
+            th_mi=month_index(th.date),
+            th_date=th.date,
+            to_tier=th.to_tier,
+        )
         keys = p.select("customer_id", "mi")
         j = keys.inner_join(th, [keys.customer_id == th.th_customer, th.th_mi <= keys.mi])
         tiers = j.group_by(["customer_id", "mi"]).aggregate(tier=j.to_tier.argmax(j.th_date))
@@ -175,9 +254,23 @@ def customer_month_panel_expr(eng: Engine, start_mi: int, end_mi: int) -> ir.Tab
     else:
         p = p.mutate(tier=ibis.null("string"))
     return p.select(
-        "customer_id", "mi", "orders", "revenue", "gross_sales", "discounts", "returns", "return_amount",
-        "points_earned", "points_redeemed", "points_expired", "point_events", "active", "engaged",
-        "is_member", "months_since_enrollment", "tier",
+        "customer_id",
+        "mi",
+        "orders",
+        "revenue",
+        "gross_sales",
+        "discounts",
+        "returns",
+        "return_amount",
+        "points_earned",
+        "points_redeemed",
+        "points_expired",
+        "point_events",
+        "active",
+        "engaged",
+        "is_member",
+        "months_since_enrollment",
+        "tier",
     )
 
 
@@ -188,7 +281,9 @@ def _finish(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return df
 
 
-def customer_month_panel(eng: Engine, start: str | None = None, end: str | None = None) -> pd.DataFrame:
+def customer_month_panel(
+    eng: Engine, start: str | None = None, end: str | None = None
+) -> pd.DataFrame:
     """Customer × month panel, dense from each customer's first month (or ``start``) to ``end``.
 
     Columns: ``customer_id, mi, month, orders`` (receipts that are not returns),
@@ -212,16 +307,24 @@ def rfm_summary_expr(eng: Engine, as_of_mi: int) -> ir.Table:
     sales = tx.filter(~tx.is_return)
     end_epoch = (pd.Timestamp(month_from_index(pd.Series([as_of_mi + 1])).iloc[0])).timestamp()
     s = sales.group_by("customer_id").aggregate(
-        first_ts=sales.ts.min(), last_ts=sales.ts.max(), frequency=sales.count().cast("int64"),
+        first_ts=sales.ts.min(),
+        last_ts=sales.ts.max(),
+        frequency=sales.count().cast("int64"),
         purchase_days=sales.ts.date().nunique().cast("int64"),
     )
     money = tx.group_by("customer_id").aggregate(monetary=tx.net_amount.sum())
     r = s.inner_join(money, "customer_id")
     return r.select(
-        "customer_id", "frequency", "purchase_days", "monetary",
-        first_purchase=r.first_ts, last_purchase=r.last_ts,
-        recency_days=(ibis.literal(end_epoch) - r.last_ts.epoch_seconds().cast("float64")) / 86400.0,
-        tenure_days=(ibis.literal(end_epoch) - r.first_ts.epoch_seconds().cast("float64")) / 86400.0,
+        "customer_id",
+        "frequency",
+        "purchase_days",
+        "monetary",
+        first_purchase=r.first_ts,
+        last_purchase=r.last_ts,
+        recency_days=(ibis.literal(end_epoch) - r.last_ts.epoch_seconds().cast("float64"))
+        / 86400.0,
+        tenure_days=(ibis.literal(end_epoch) - r.first_ts.epoch_seconds().cast("float64"))
+        / 86400.0,
         aov=r.monetary / r.frequency.cast("float64"),
     )
 
@@ -259,8 +362,13 @@ def cohort_matrix_expr(eng: Engine, kind: str, start_mi: int, end_mi: int) -> ir
     j = j.filter(j.mi >= j.cohort_mi).mutate(offset=(j.mi - j.cohort_mi).cast("int64"))
     counts = j.group_by(["cohort_mi", "offset"]).aggregate(active=j.count().cast("int64"))
     m = counts.inner_join(size, "cohort_mi")
-    return m.select("cohort_mi", "offset", "active", "cohort_size",
-                    rate=m.active.cast("float64") / m.cohort_size.cast("float64"))
+    return m.select(
+        "cohort_mi",
+        "offset",
+        "active",
+        "cohort_size",
+        rate=m.active.cast("float64") / m.cohort_size.cast("float64"),
+    )
 
 
 def cohort_matrix(eng: Engine, kind: str = "acquisition", end: str | None = None) -> pd.DataFrame:

@@ -22,20 +22,35 @@ def customer_month_panel(t: dict[str, pd.DataFrame], start_mi: int, end_mi: int)
     tx = tx[tx["customer_id"].notna()].assign(mi=lambda d: _mi(d["ts"]))
     tx = tx[(tx["mi"] >= start_mi) & (tx["mi"] <= end_mi)]
     ret = tx["is_return"]
-    agg = tx.assign(
-        orders=(~ret).astype("int64"), gross_sales=tx["gross_amount"].where(~ret, 0.0),
-        discounts=tx["discount"].where(~ret, 0.0), returns=ret.astype("int64"),
-        return_amount=tx["net_amount"].where(ret, 0.0), revenue=tx["net_amount"],
-    ).groupby(["customer_id", "mi"])[["orders", "revenue", "gross_sales", "discounts", "returns",
-                                     "return_amount"]].sum().reset_index()
+    agg = (
+        tx.assign(
+            orders=(~ret).astype("int64"),
+            gross_sales=tx["gross_amount"].where(~ret, 0.0),
+            discounts=tx["discount"].where(~ret, 0.0),
+            returns=ret.astype("int64"),
+            return_amount=tx["net_amount"].where(ret, 0.0),
+            revenue=tx["net_amount"],
+        )
+        .groupby(["customer_id", "mi"])[
+            ["orders", "revenue", "gross_sales", "discounts", "returns", "return_amount"]
+        ]
+        .sum()
+        .reset_index()
+    )
     c = t["customers"]
     first = _mi(c["first_seen"])
-    enroll = _mi(c["enrolled_at"].fillna(pd.Timestamp("1970-01-01"))).where(c["is_member"] & c["enrolled_at"].notna())
+    enroll = _mi(c["enrolled_at"].fillna(pd.Timestamp("1970-01-01"))).where(
+        c["is_member"] & c["enrolled_at"].notna()
+    )
     months = np.arange(start_mi, end_mi + 1)
-    grid = pd.DataFrame({"customer_id": np.repeat(c["customer_id"].to_numpy(), len(months)),
-                         "mi": np.tile(months, len(c)),
-                         "first_mi": np.repeat(first.to_numpy(), len(months)),
-                         "enroll_mi": np.repeat(enroll.to_numpy(), len(months))})
+    grid = pd.DataFrame(
+        {
+            "customer_id": np.repeat(c["customer_id"].to_numpy(), len(months)),
+            "mi": np.tile(months, len(c)),
+            "first_mi": np.repeat(first.to_numpy(), len(months)),
+            "enroll_mi": np.repeat(enroll.to_numpy(), len(months)),
+        }
+    )
     grid = grid[grid["mi"] >= grid["first_mi"]]
     p = grid.merge(agg, on=["customer_id", "mi"], how="left")
     for col in ("orders", "returns"):
@@ -46,13 +61,19 @@ def customer_month_panel(t: dict[str, pd.DataFrame], start_mi: int, end_mi: int)
     p["months_since_enrollment"] = (p["mi"] - p["enroll_mi"]).astype("Int64")
     if "points_ledger" in t:
         pl = t["points_ledger"].assign(mi=lambda d: _mi(d["date"]))
-        pts = pl.assign(
-            points_earned=pl["points"].where(pl["type"] == "earn", 0),
-            points_redeemed=(-pl["points"]).where(pl["type"] == "redeem", 0),
-            points_expired=(-pl["points"]).where(pl["type"] == "expire", 0),
-            point_events=1,
-        ).groupby(["customer_id", "mi"])[["points_earned", "points_redeemed", "points_expired",
-                                         "point_events"]].sum().reset_index()
+        pts = (
+            pl.assign(
+                points_earned=pl["points"].where(pl["type"] == "earn", 0),
+                points_redeemed=(-pl["points"]).where(pl["type"] == "redeem", 0),
+                points_expired=(-pl["points"]).where(pl["type"] == "expire", 0),
+                point_events=1,
+            )
+            .groupby(["customer_id", "mi"])[
+                ["points_earned", "points_redeemed", "points_expired", "point_events"]
+            ]
+            .sum()
+            .reset_index()
+        )
         p = p.merge(pts, on=["customer_id", "mi"], how="left")
     for col in ("points_earned", "points_redeemed", "points_expired", "point_events"):
         p[col] = p.get(col, pd.Series(0, index=p.index)).fillna(0).astype("int64")
@@ -60,17 +81,43 @@ def customer_month_panel(t: dict[str, pd.DataFrame], start_mi: int, end_mi: int)
     p["engaged"] = p["active"] | (p["point_events"] > 0)
     if "tier_history" in t:
         th = t["tier_history"].assign(mi=lambda d: _mi(d["date"]))
-        th = th.sort_values(["customer_id", "date"], kind="stable").groupby(["customer_id", "mi"]).last().reset_index()
+        th = (
+            th.sort_values(["customer_id", "date"], kind="stable")
+            .groupby(["customer_id", "mi"])
+            .last()
+            .reset_index()
+        )
         p = p.sort_values(["mi", "customer_id"], kind="stable")
-        p = pd.merge_asof(p, th[["customer_id", "mi", "to_tier"]].sort_values("mi"), on="mi", by="customer_id",
-                          direction="backward")
+        p = pd.merge_asof(
+            p,
+            th[["customer_id", "mi", "to_tier"]].sort_values("mi"),
+            on="mi",
+            by="customer_id",
+            direction="backward",
+        )
         p["tier"] = p["to_tier"].where(p["is_member"])
     else:
         p["tier"] = np.nan
     p["tier"] = p["tier"].astype("str").where(p["tier"].notna(), np.nan).astype("str")
-    cols = ["customer_id", "mi", "orders", "revenue", "gross_sales", "discounts", "returns", "return_amount",
-            "points_earned", "points_redeemed", "points_expired", "point_events", "active", "engaged",
-            "is_member", "months_since_enrollment", "tier"]
+    cols = [
+        "customer_id",
+        "mi",
+        "orders",
+        "revenue",
+        "gross_sales",
+        "discounts",
+        "returns",
+        "return_amount",
+        "points_earned",
+        "points_redeemed",
+        "points_expired",
+        "point_events",
+        "active",
+        "engaged",
+        "is_member",
+        "months_since_enrollment",
+        "tier",
+    ]
     p = p[cols].sort_values(["customer_id", "mi"], kind="stable").reset_index(drop=True)
     p.insert(2, "month", month_from_index(p["mi"]))
     return p
@@ -82,20 +129,42 @@ def rfm_summary(t: dict[str, pd.DataFrame], as_of_mi: int) -> pd.DataFrame:
     tx = tx[tx["mi"] <= as_of_mi]
     sales = tx[~tx["is_return"]]
     g = sales.groupby("customer_id")
-    s = pd.DataFrame({"first_purchase": g["ts"].min(), "last_purchase": g["ts"].max(),
-                      "frequency": g.size().astype("int64"),
-                      "purchase_days": g["ts"].agg(lambda x: x.dt.normalize().nunique()).astype("int64")})
+    s = pd.DataFrame(
+        {
+            "first_purchase": g["ts"].min(),
+            "last_purchase": g["ts"].max(),
+            "frequency": g.size().astype("int64"),
+            "purchase_days": g["ts"].agg(lambda x: x.dt.normalize().nunique()).astype("int64"),
+        }
+    )
     s["monetary"] = tx.groupby("customer_id")["net_amount"].sum()
     end = month_from_index(pd.Series([as_of_mi + 1])).iloc[0]
     s["recency_days"] = (end - s["last_purchase"]).dt.total_seconds() / 86400.0
     s["tenure_days"] = (end - s["first_purchase"]).dt.total_seconds() / 86400.0
     s["aov"] = s["monetary"] / s["frequency"]
     s = s.reset_index()
-    return s[["customer_id", "frequency", "purchase_days", "monetary", "first_purchase", "last_purchase",
-              "recency_days", "tenure_days", "aov"]].sort_values("customer_id").reset_index(drop=True)
+    return (
+        s[
+            [
+                "customer_id",
+                "frequency",
+                "purchase_days",
+                "monetary",
+                "first_purchase",
+                "last_purchase",
+                "recency_days",
+                "tenure_days",
+                "aov",
+            ]
+        ]
+        .sort_values("customer_id")
+        .reset_index(drop=True)
+    )
 
 
-def cohort_matrix(t: dict[str, pd.DataFrame], kind: str, start_mi: int, end_mi: int) -> pd.DataFrame:
+def cohort_matrix(
+    t: dict[str, pd.DataFrame], kind: str, start_mi: int, end_mi: int
+) -> pd.DataFrame:
     tx = t["transactions"]
     tx = tx[tx["customer_id"].notna() & ~tx["is_return"]].assign(mi=lambda d: _mi(d["ts"]))
     active = tx.loc[tx["mi"] <= end_mi, ["customer_id", "mi"]].drop_duplicates()
@@ -104,12 +173,20 @@ def cohort_matrix(t: dict[str, pd.DataFrame], kind: str, start_mi: int, end_mi: 
     else:
         c = t["customers"]
         c = c[c["is_member"] & c["enrolled_at"].notna()]
-        cohorts = pd.DataFrame({"customer_id": c["customer_id"], "cohort_mi": _mi(c["enrolled_at"])})
+        cohorts = pd.DataFrame(
+            {"customer_id": c["customer_id"], "cohort_mi": _mi(c["enrolled_at"])}
+        )
         cohorts = cohorts[(cohorts["cohort_mi"] >= start_mi) & (cohorts["cohort_mi"] <= end_mi)]
     size = cohorts.groupby("cohort_mi").size().rename("cohort_size")
     j = active.merge(cohorts, on="customer_id")
     j = j[j["mi"] >= j["cohort_mi"]].assign(offset=lambda d: d["mi"] - d["cohort_mi"])
-    out = j.groupby(["cohort_mi", "offset"]).size().rename("active").reset_index().join(size, on="cohort_mi")
+    out = (
+        j.groupby(["cohort_mi", "offset"])
+        .size()
+        .rename("active")
+        .reset_index()
+        .join(size, on="cohort_mi")
+    )
     out["active"] = out["active"].astype("int64")
     out["cohort_size"] = out["cohort_size"].astype("int64")
     out["rate"] = out["active"] / out["cohort_size"]
@@ -121,12 +198,30 @@ def cohort_matrix(t: dict[str, pd.DataFrame], kind: str, start_mi: int, end_mi: 
 def store_month_totals(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
     tx = t["transactions"].assign(mi=lambda d: _mi(d["ts"]))
     ret = tx["is_return"]
-    g = tx.assign(receipts=(~ret).astype("int64"), returns=ret.astype("int64"),
-                  anonymous_receipts=tx["customer_id"].isna().astype("int64")).groupby(["store", "channel", "mi"])
+    g = tx.assign(
+        receipts=(~ret).astype("int64"),
+        returns=ret.astype("int64"),
+        anonymous_receipts=tx["customer_id"].isna().astype("int64"),
+    ).groupby(["store", "channel", "mi"])
     out = g[["receipts", "net_amount", "discount", "returns", "anonymous_receipts"]].sum()
     out["customers"] = g["customer_id"].nunique().astype("int64")
     out = out.rename(columns={"net_amount": "revenue", "discount": "discounts"}).reset_index()
-    out = out[["store", "channel", "mi", "receipts", "revenue", "discounts", "returns", "customers",
-               "anonymous_receipts"]].sort_values(["store", "channel", "mi"]).reset_index(drop=True)
+    out = (
+        out[
+            [
+                "store",
+                "channel",
+                "mi",
+                "receipts",
+                "revenue",
+                "discounts",
+                "returns",
+                "customers",
+                "anonymous_receipts",
+            ]
+        ]
+        .sort_values(["store", "channel", "mi"])
+        .reset_index(drop=True)
+    )
     out.insert(3, "month", month_from_index(out["mi"]))
     return out
