@@ -415,3 +415,33 @@ def store_month_totals(eng: Engine) -> pd.DataFrame:
 def engine_from_config(cfg, spark=None) -> Engine:
     """Connect to the processed tables with the backend chosen in the config."""
     return connect(cfg.data.processed_path, cfg.engine.backend, spark=spark)
+
+
+def campaign_window_activity_expr(eng: Engine) -> ir.Table:
+    cc, camp = eng.table("campaign_contacts"), eng.table("campaigns")
+    tx = eng.table("transactions")
+    tx = tx.filter(tx.customer_id.notnull())
+    c = cc.inner_join(camp, "campaign_id")
+    c = c.select("campaign_id", "customer_id", "is_holdout", "start", "end")
+    t = tx.select(
+        tx_customer=tx.customer_id, ts=tx.ts, is_return=tx.is_return, net_amount=tx.net_amount
+    )
+    j = c.left_join(
+        t, [c.customer_id == t.tx_customer, t.ts >= c.start, t.ts < c.end + ibis.interval(days=1)]
+    )
+    g = j.group_by(["campaign_id", "customer_id", "is_holdout"]).aggregate(
+        orders=j.is_return.notnull().ifelse(j.is_return.ifelse(0, 1), 0).sum().cast("int64"),
+        revenue=j.net_amount.fill_null(0.0).sum(),
+    )
+    return g
+
+
+def campaign_window_activity(eng: Engine) -> pd.DataFrame:
+    """Orders and net revenue of every campaign contact inside the campaign window.
+
+    One row per ``campaign_id, customer_id`` with ``is_holdout``, ``orders``
+    (receipts that are not returns, from ``start`` to the end of ``end``) and
+    ``revenue`` (net, returns deducted).  Needs ``campaigns`` and ``campaign_contacts``.
+    """
+    df = eng.execute(campaign_window_activity_expr(eng))
+    return df.sort_values(["campaign_id", "customer_id"], kind="stable").reset_index(drop=True)

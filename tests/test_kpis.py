@@ -1,0 +1,184 @@
+"""Every KPI on the hand-made frame of conftest.tiny_tables, with the answers worked out by hand."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from loyalty_roi import config, engine, kpis
+
+JAN, FEB, MAR = (pd.Timestamp(f"2026-0{m}-01") for m in (1, 2, 3))
+
+
+@pytest.fixture
+def tiny_kpis(tiny_processed):
+    eng = engine.connect(tiny_processed)
+    inp = kpis.prepare(eng)
+    return kpis.monthly_kpis(inp, retention_window=1, rolling_months=2), inp
+
+
+def test_volume_and_purchase_kpis(tiny_kpis):
+    v, _ = tiny_kpis
+    assert v.loc[JAN, "active_customers"] == 3 and v.loc[MAR, "active_customers"] == 2
+    assert v.loc[JAN, "net_revenue"] == 200.0  # 100 + 50 + 30 + 20 anonymous
+    assert v.loc[FEB, "net_revenue"] == 60.0  # 60 + 40 + 10 − 50 return
+    assert v.loc[JAN, "average_order_value"] == 50.0  # 200 / 4 receipts
+    assert v.loc[FEB, "average_order_value"] == 20.0  # 60 / 3 receipts (the return is no order)
+    assert v.loc[MAR, "average_order_value"] == 75.0
+    assert v.loc[FEB, "purchase_frequency"] == 1.5  # 3 orders / 2 active (A, C)
+
+
+def test_loyalty_kpis(tiny_kpis):
+    v, _ = tiny_kpis
+    assert np.isnan(v.loc[JAN, "retention_rate"])  # no previous window
+    assert v.loc[FEB, "retention_rate"] == pytest.approx(2 / 3)  # Jan A,B,C → Feb A,C
+    assert v.loc[MAR, "retention_rate"] == pytest.approx(1 / 2)  # Feb A,C → Mar A
+    assert v.loc[MAR, "churn_rate"] == pytest.approx(1 / 2)
+    assert np.isnan(v.loc[JAN, "repeat_purchase_rate"])
+    assert v.loc[FEB, "repeat_purchase_rate"] == pytest.approx(
+        2 / 3
+    )  # Jan–Feb: A 3, B 1, C 2 orders
+    assert v.loc[MAR, "repeat_purchase_rate"] == pytest.approx(1 / 3)  # Feb–Mar: A 3, B 1, C 1
+
+
+def test_program_kpis(tiny_kpis):
+    v, _ = tiny_kpis
+    assert v.loc[JAN, "enrollment_rate"] == pytest.approx(1 / 3)  # C of A, B, C
+    assert v.loc[FEB, "enrollment_rate"] == pytest.approx(2 / 3)
+    assert v.loc[MAR, "enrollment_rate"] == pytest.approx(2 / 4)  # D first seen in March
+    assert v.loc[FEB, "active_member_rate"] == 1.0 and v.loc[MAR, "active_member_rate"] == 0.5
+    assert v.loc[JAN, "revenue_share_members"] == pytest.approx(30 / 200)
+    assert v.loc[MAR, "revenue_share_members"] == pytest.approx(80 / 150)
+    assert v.loc[JAN, "spend_per_active_member"] == 30.0
+    assert (
+        v.loc[JAN, "spend_per_active_non_member"] == 75.0
+    )  # (A 100 + B 50) / 2 — A enrolls in Feb
+    assert v.loc[MAR, "member_spend_premium"] == pytest.approx(80 / 70 - 1)
+
+
+def test_points_and_survey_kpis(tiny_kpis):
+    v, _ = tiny_kpis
+    assert v.loc[JAN, "points_issued"] == 30 and v.loc[FEB, "points_issued"] == 110
+    assert v.loc[MAR, "points_redeemed"] == 100 and v.loc[MAR, "points_expired"] == 0
+    assert v.loc[FEB, "redemption_rate"] == 0.0
+    assert v.loc[MAR, "redemption_rate"] == pytest.approx(100 / 190)
+    assert v.loc[FEB, "nps"] == 100.0  # one answer, 9
+    assert v.loc[MAR, "nps"] == pytest.approx(0.0)  # 10, 5, 8 → 1/3 − 1/3
+    assert v.loc[MAR, "csat"] == 3.5  # 5 and 2; the missing answer is ignored
+
+
+def test_missing_tables_say_not_available_never_zero(tiny_kpis):
+    v, inp = tiny_kpis
+    card = kpis.scorecard(
+        v, "2026-03", config.load_config().kpi, available=inp.available
+    ).set_index("key")
+    assert (
+        card.loc["campaign_response_rate", "status"]
+        == "not available: needs campaigns, campaign_contacts"
+    )
+    assert np.isnan(card.loc["campaign_response_rate", "value"])
+    assert card.loc["nps", "status"] == "no target" and card.loc["nps", "value"] == pytest.approx(
+        0.0
+    )
+
+
+def test_scorecard_changes_and_sentences(tiny_kpis):
+    v, inp = tiny_kpis
+    card = kpis.scorecard(v, "2026-03", None, available=inp.available).set_index("key")
+    assert card.loc["enrollment_rate", "mom"] == pytest.approx((0.5 - 2 / 3) * 100)  # pp
+    assert card.loc["average_order_value", "mom"] == pytest.approx((75 / 20 - 1) * 100)  # %
+    assert np.isnan(card.loc["average_order_value", "yoy"])
+    assert card.loc["retention_rate", "note"] == "Retention rate fell 16.7 pp MoM."
+
+
+@pytest.mark.parametrize(
+    ("value", "expected_status"),
+    [
+        (0.60, "on track"),
+        (0.595, "on track"),
+        (0.58, "at risk"),
+        (0.555, "at risk"),
+        (0.54, "off track"),
+        (0.49, "off track"),
+    ],
+)
+def test_target_status_rule(value, expected_status):
+    # baseline 0.50, the path expects 0.60 now: progress 0.9+ on track, 0.5+ at risk
+    assert kpis.target_status(value, 0.50, 0.70, 0.60, True) == expected_status
+
+
+def test_target_status_for_lower_is_better():
+    assert kpis.target_status(0.30, 0.40, 0.30, 0.35, False) == "on track"
+    assert kpis.target_status(0.42, 0.40, 0.30, 0.35, False) == "off track"
+
+
+def test_scorecard_target_sentence_on_synthetic_data(small_processed):
+    eng = engine.connect(small_processed)
+    inp = kpis.prepare(eng)
+    v = kpis.monthly_kpis(inp)
+    cfg = config.load_config(
+        overrides={
+            "kpi.targets": {
+                "average_order_value": {
+                    "baseline_month": "2026-04",
+                    "change": 0.15,
+                    "by": "2026-12",
+                }
+            }
+        }
+    )
+    card = kpis.scorecard(v, "2026-10", cfg.kpi, available=inp.available).set_index("key")
+    row = card.loc["average_order_value"]
+    assert row["baseline"] == pytest.approx(
+        v.loc[pd.Timestamp("2026-04-01"), "average_order_value"]
+    )
+    assert row["target_value"] == pytest.approx(row["baseline"] * 1.15)
+    assert row["expected_now"] == pytest.approx(
+        row["baseline"] + (row["target_value"] - row["baseline"]) * 6 / 8
+    )
+    assert row["status"] in ("on track", "at risk", "off track")
+    assert f"{row['status']} vs the +15% target" in row["note"]
+
+
+def test_every_brief_kpi_is_in_the_catalogue():
+    keys = set(kpis.BY_KEY)
+    for needed in (
+        "enrollment_rate",
+        "active_member_rate",
+        "repeat_purchase_rate",
+        "retention_rate",
+        "churn_rate",
+        "average_order_value",
+        "purchase_frequency",
+        "spend_per_active_member",
+        "spend_per_active_non_member",
+        "points_issued",
+        "points_redeemed",
+        "points_expired",
+        "redemption_rate",
+        "breakage_rate",
+        "nps",
+        "csat",
+        "campaign_response_rate",
+        "revenue_share_members",
+    ):
+        assert needed in keys
+    for k in kpis.CATALOGUE:
+        assert k.formula and k.unit and k.needs
+
+
+@given(st.floats(0, 1), st.floats(0, 1), st.floats(0, 1), st.floats(0, 1))
+def test_status_is_always_one_of_three(value, baseline, target, expected):
+    assert kpis.target_status(value, baseline, target, expected, True) in (
+        "on track",
+        "at risk",
+        "off track",
+    )
+
+
+def test_rates_are_shares_on_synthetic_data(small_processed):
+    v = kpis.monthly_kpis(kpis.prepare(engine.connect(small_processed)))
+    for k in kpis.CATALOGUE:
+        if k.is_rate and k.key in v and k.key != "member_spend_premium":
+            assert v[k.key].dropna().between(0, 1).all(), k.key
