@@ -445,3 +445,16 @@ def campaign_window_activity(eng: Engine) -> pd.DataFrame:
     """
     df = eng.execute(campaign_window_activity_expr(eng))
     return df.sort_values(["campaign_id", "customer_id"], kind="stable").reset_index(drop=True)
+
+
+def daily_purchases(eng: Engine, end: str | None = None) -> pd.DataFrame:
+    """Purchase days per identified customer: ``customer_id, date, amount`` (net of the day's sales).
+
+    Returns are left out, as in the CLV literature (a return is not a purchase).
+    """
+    tx = _tx_identified(eng)
+    end_mi = index_of_month(end) if end else data_months(eng)[1]
+    s = tx.filter(~tx.is_return & (tx.mi <= end_mi))
+    s = s.mutate(date=s.ts.truncate("D"))
+    df = eng.execute(s.group_by(["customer_id", "date"]).aggregate(amount=s.net_amount.sum()))
+    return df.sort_values(["customer_id", "date"], kind="stable").reset_index(drop=True)
