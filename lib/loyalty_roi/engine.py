@@ -39,6 +39,11 @@ def month_from_index(mi: pd.Series) -> pd.Series:
     return pd.to_datetime(pd.DataFrame({"year": mi // 12, "month": mi % 12 + 1, "day": 1}))
 
 
+def month_end(month: str) -> pd.Timestamp:
+    """Last day of ``YYYY-MM``."""
+    return pd.Period(month, freq="M").to_timestamp(how="end").normalize()
+
+
 def index_of_month(month: str | pd.Timestamp) -> int:
     """Month index of ``YYYY-MM`` or a timestamp."""
     p = pd.Period(month, freq="M")
@@ -80,6 +85,10 @@ class Engine:
 
     def table(self, name: str) -> ir.Table:
         return self.tables[name]
+
+    def read(self, name: str) -> pd.DataFrame:
+        """A whole (small) canonical table as pandas."""
+        return self.execute(self.tables[name])
 
     def sql(self, expr: ir.Expr) -> str:
         return ibis.to_sql(expr, dialect=DIALECTS[self.backend])
@@ -458,3 +467,21 @@ def daily_purchases(eng: Engine, end: str | None = None) -> pd.DataFrame:
     s = s.mutate(date=s.ts.truncate("D"))
     df = eng.execute(s.group_by(["customer_id", "date"]).aggregate(amount=s.net_amount.sum()))
     return df.sort_values(["customer_id", "date"], kind="stable").reset_index(drop=True)
+
+
+def resolve_month(eng: Engine, month: str = "latest") -> str:
+    """``latest`` → the last complete month in the transactions; else check ``YYYY-MM`` is covered."""
+    tx = eng.table("transactions")
+    r = eng.execute(tx.aggregate(lo=tx.ts.min(), hi=tx.ts.max()))
+    lo, hi = pd.Timestamp(r["lo"].iloc[0]), pd.Timestamp(r["hi"].iloc[0])
+    if month in ("", "latest", None):
+        last_day = hi.normalize() + pd.offsets.MonthEnd(0)
+        p = pd.Period(hi, freq="M") if hi.normalize() == last_day else pd.Period(hi, freq="M") - 1
+        return str(p)
+    p = pd.Period(month, freq="M")
+    if not (pd.Period(lo, freq="M") <= p <= pd.Period(hi, freq="M")):
+        from .errors import ConfigError
+
+        raise ConfigError(f"month {month} is outside the data ({lo:%Y-%m} … {hi:%Y-%m}) — fix: choose a month "
+                          f"in that range or 'latest'")
+    return str(p)

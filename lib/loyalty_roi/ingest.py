@@ -1181,3 +1181,16 @@ def coverage_sentence(cov: pd.DataFrame, currency: str) -> str:
             f"check that its export is complete."
         )
     return s
+
+
+def save_derived(df: pd.DataFrame, name: str, processed_dir: str | Path) -> Path:
+    """Write a derived per-customer table (segments, CLV) next to the canonical tables, atomically."""
+    path = Path(processed_dir) / "derived" / f"{name}.parquet"
+    _atomic_write_parquet(df, path)
+    return path
+
+
+def load_derived(name: str, processed_dir: str | Path) -> pd.DataFrame | None:
+    """A derived table written by an earlier notebook, or None when it has not been made."""
+    path = Path(processed_dir) / "derived" / f"{name}.parquet"
+    return pd.read_parquet(path) if path.exists() else None

@@ -538,3 +538,55 @@ def biggest_movements(card: pd.DataFrame, n: int = 3) -> pd.DataFrame:
     c = card[card["higher_is_better"].notna() & card["mom"].notna()].copy()
     c["abs_mom"] = c["mom"].abs()
     return c.sort_values("abs_mom", ascending=False).head(n)
+
+
+STATUS_COLORS = {"on track": "#d8f0d2", "at risk": "#fdebc8", "off track": "#f6d0d0"}
+
+
+def scorecard_display(card: pd.DataFrame, currency: str) -> pd.DataFrame:
+    """The scorecard with values and changes as text, ready to show or export."""
+    def chg(row, col):
+        v = row[col]
+        if pd.isna(v):
+            return "—"
+        unit = "pp" if row["unit"] == "share" else ("pts" if row["unit"] == "nps" else "%")
+        return f"{v:+.1f} {unit}"
+
+    out = pd.DataFrame({
+        "KPI": card["kpi"],
+        "group": card["group"],
+        "value": [format_value(v, u, currency) for v, u in zip(card["value"], card["unit"], strict=True)],
+        "MoM": [chg(r, "mom") for _, r in card.iterrows()],
+        "YoY": [chg(r, "yoy") for _, r in card.iterrows()],
+        "target": card["target"].fillna("—"),
+        "target value": [format_value(v, u, currency) for v, u in zip(card["target_value"], card["unit"], strict=True)],
+        "status": card["status"],
+    })
+    return out
+
+
+def styled_scorecard(card: pd.DataFrame, currency: str):
+    """The scorecard as a pandas Styler: status cells coloured, no index."""
+    disp = scorecard_display(card, currency)
+    return (disp.style.hide(axis="index")
+            .map(lambda s: f"background-color: {STATUS_COLORS.get(s, 'transparent')}", subset=["status"])
+            .set_properties(**{"font-size": "0.9em"}))
+
+
+def movement_sentences(card: pd.DataFrame, n: int = 4) -> str:
+    """Markdown bullets for the largest MoM movements, with their target status."""
+    top = biggest_movements(card, n)
+    if top.empty:
+        return "No KPI has a previous month to compare with."
+    return "\n".join(f"- {note}" for note in top["note"])
+
+
+def member_sentence(values: pd.DataFrame, month: str) -> str:
+    """The naive member premium in words, with the warning that it is not the program's effect."""
+    m = pd.Timestamp(pd.Period(month, freq="M").to_timestamp())
+    prem = values.loc[m, "member_spend_premium"] if m in values.index else np.nan
+    if pd.isna(prem):
+        return "There are no active members or no active non-members this month to compare."
+    return (f"Active members spent {prem:+.0%} compared with active non-members in {m:%B %Y}. This is the naive "
+            f"comparison the published 12–18% figures rest on: heavy buyers join loyalty programs, so part "
+            f"of the gap existed before they enrolled. Notebook 04 estimates the program's own effect.")

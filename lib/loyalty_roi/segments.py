@@ -281,3 +281,37 @@ def top_customers(
     return d[
         ["customer", "segment", "monetary", "frequency", "aov", "recency_days", "is_member", "tier"]
     ].reset_index(drop=True)
+
+
+def segment_sentence(profile: pd.DataFrame) -> str:
+    """Which segments carry the revenue, and how big the at-risk value is."""
+    p = profile.sort_values("revenue_share", ascending=False)
+    top = p.index[0]
+    s = (f"{top} are {p.loc[top, 'share']:.0%} of customers and bring {p.loc[top, 'revenue_share']:.0%} of net "
+         f"revenue (members: {p.loc[top, 'member_share']:.0%}).")
+    risk = [x for x in ("At risk", "Can't lose") if x in p.index and p.loc[x, "customers"] > 0]
+    if risk:
+        share = p.loc[risk, "revenue_share"].sum()
+        s += (f" {' and '.join(risk)} together hold {share:.0%} of revenue from customers who have gone quiet — "
+              f"the first audience for a win-back offer.")
+    return s
+
+
+def migration_sentence(moves: dict, month: str) -> str:
+    """Upgrades and downgrades in one sentence."""
+    total = sum(moves.values())
+    if total == 0:
+        return f"No member had a tier in both {month} and the month before."
+    return (f"In {month}, {moves['upgrades']:,} members moved up a tier and {moves['downgrades']:,} moved down "
+            f"({moves['upgrades'] / total:.1%} vs {moves['downgrades'] / total:.1%} of {total:,} members).")
+
+
+def cohort_sentence(long: pd.DataFrame, offset: int = 3) -> str:
+    """Average share of a cohort that buys again ``offset`` months after its start."""
+    r = long[long["offset"] == offset]
+    if r.empty:
+        return f"No cohort is {offset} months old yet."
+    w = (r["rate"] * r["cohort_size"]).sum() / r["cohort_size"].sum()
+    best = r.loc[r["rate"].idxmax()]
+    return (f"On average {w:.0%} of a cohort buys again in month {offset} after its start; the best cohort "
+            f"({best['cohort']:%Y-%m}) reached {best['rate']:.0%}.")
