@@ -211,16 +211,23 @@ def clv_by(clv: pd.DataFrame, labels: pd.DataFrame, by: str) -> pd.DataFrame:
     return out
 
 
-def clv_for_month(daily: pd.DataFrame, month_end: pd.Timestamp, finance) -> tuple[ClvFit, pd.DataFrame]:
+def clv_for_month(
+    daily: pd.DataFrame, month_end: pd.Timestamp, finance
+) -> tuple[ClvFit, pd.DataFrame]:
     """Fit on all purchases up to ``month_end`` and return expected CLV per customer (gross margin)."""
     f = fit(summary_from_daily(daily, month_end))
-    return f, customer_clv(f, finance.clv_horizon_months, finance.discount_rate, finance.gross_margin)
+    return f, customer_clv(
+        f, finance.clv_horizon_months, finance.discount_rate, finance.gross_margin
+    )
 
 
-def validate_for_month(daily: pd.DataFrame, month_end: pd.Timestamp, holdout_months: int = 6
-                       ) -> tuple[pd.DataFrame, dict]:
+def validate_for_month(
+    daily: pd.DataFrame, month_end: pd.Timestamp, holdout_months: int = 6
+) -> tuple[pd.DataFrame, dict]:
     """Calibrate up to ``holdout_months`` before ``month_end``, check the prediction for the holdout."""
-    cal_end = (pd.Timestamp(month_end) - pd.DateOffset(months=holdout_months)) + pd.offsets.MonthEnd(0)
+    cal_end = (
+        pd.Timestamp(month_end) - pd.DateOffset(months=holdout_months)
+    ) + pd.offsets.MonthEnd(0)
     s = summary_from_daily(daily, cal_end, month_end)
     f = fit(s, spend=False)
     tab, err = holdout_validation(s, f)
@@ -233,9 +240,15 @@ def validation_sentence(err: dict) -> str:
     e = err["total_error_pct"]
     quality = "good" if abs(e) <= 10 else ("fair" if abs(e) <= 20 else "poor")
     direction = "under" if e < 0 else "over"
-    return (f"Calibrated on purchases up to {err['calibration_end']}, the model {direction}-predicts the "
-            f"{err['holdout_weeks']:.0f}-week holdout by {abs(e):.1f}% in total ({err['predicted_total']:,.0f} "
-            f"predicted vs {err['actual_total']:,.0f} actual repeat purchase days; mean absolute error "
-            f"{err['mae_per_customer']:.2f} per customer) — a {quality} fit for planning. "
-            + ("Trends or campaigns the model does not know about (growth, seasonality, the program itself) "
-               "are the usual reason for a gap." if quality != "good" else ""))
+    return (
+        f"Calibrated on purchases up to {err['calibration_end']}, the model {direction}-predicts the "
+        f"{err['holdout_weeks']:.0f}-week holdout by {abs(e):.1f}% in total ({err['predicted_total']:,.0f} "
+        f"predicted vs {err['actual_total']:,.0f} actual repeat purchase days; mean absolute error "
+        f"{err['mae_per_customer']:.2f} per customer) — a {quality} fit for planning. "
+        + (
+            "Trends or campaigns the model does not know about (growth, seasonality, the program itself) "
+            "are the usual reason for a gap."
+            if quality != "good"
+            else ""
+        )
+    )

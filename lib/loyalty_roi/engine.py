@@ -482,6 +482,8 @@ def resolve_month(eng: Engine, month: str = "latest") -> str:
     if not (pd.Period(lo, freq="M") <= p <= pd.Period(hi, freq="M")):
         from .errors import ConfigError
 
-        raise ConfigError(f"month {month} is outside the data ({lo:%Y-%m} … {hi:%Y-%m}) — fix: choose a month "
-                          f"in that range or 'latest'")
+        raise ConfigError(
+            f"month {month} is outside the data ({lo:%Y-%m} … {hi:%Y-%m}) — fix: choose a month "
+            f"in that range or 'latest'"
+        )
     return str(p)

@@ -380,7 +380,6 @@ def _change(cur: float, prev: float, kpi: Kpi) -> float:
 def target_status(
     value: float,
     baseline: float,
-    target: float,
     expected: float,
     higher_is_better: bool,
     on_track_share: float = 0.9,
@@ -464,10 +463,10 @@ def scorecard(
             status = target_status(
                 cur,
                 baseline,
-                target_value if elapsed >= total else expected,
-                k.higher_is_better,
-                kpi_config.on_track_share,
-                kpi_config.at_risk_share,
+                expected,
+                higher_is_better=k.higher_is_better,
+                on_track_share=kpi_config.on_track_share,
+                at_risk_share=kpi_config.at_risk_share,
             )
             row.update(
                 target=f"{t.change:+.0%} vs {t.baseline_month} by {t.by}",
@@ -545,6 +544,7 @@ STATUS_COLORS = {"on track": "#d8f0d2", "at risk": "#fdebc8", "off track": "#f6d
 
 def scorecard_display(card: pd.DataFrame, currency: str) -> pd.DataFrame:
     """The scorecard with values and changes as text, ready to show or export."""
+
     def chg(row, col):
         v = row[col]
         if pd.isna(v):
@@ -552,25 +552,37 @@ def scorecard_display(card: pd.DataFrame, currency: str) -> pd.DataFrame:
         unit = "pp" if row["unit"] == "share" else ("pts" if row["unit"] == "nps" else "%")
         return f"{v:+.1f} {unit}"
 
-    out = pd.DataFrame({
-        "KPI": card["kpi"],
-        "group": card["group"],
-        "value": [format_value(v, u, currency) for v, u in zip(card["value"], card["unit"], strict=True)],
-        "MoM": [chg(r, "mom") for _, r in card.iterrows()],
-        "YoY": [chg(r, "yoy") for _, r in card.iterrows()],
-        "target": card["target"].fillna("—"),
-        "target value": [format_value(v, u, currency) for v, u in zip(card["target_value"], card["unit"], strict=True)],
-        "status": card["status"],
-    })
+    out = pd.DataFrame(
+        {
+            "KPI": card["kpi"],
+            "group": card["group"],
+            "value": [
+                format_value(v, u, currency)
+                for v, u in zip(card["value"], card["unit"], strict=True)
+            ],
+            "MoM": [chg(r, "mom") for _, r in card.iterrows()],
+            "YoY": [chg(r, "yoy") for _, r in card.iterrows()],
+            "target": card["target"].fillna("—"),
+            "target value": [
+                format_value(v, u, currency)
+                for v, u in zip(card["target_value"], card["unit"], strict=True)
+            ],
+            "status": card["status"],
+        }
+    )
     return out
 
 
 def styled_scorecard(card: pd.DataFrame, currency: str):
     """The scorecard as a pandas Styler: status cells coloured, no index."""
     disp = scorecard_display(card, currency)
-    return (disp.style.hide(axis="index")
-            .map(lambda s: f"background-color: {STATUS_COLORS.get(s, 'transparent')}", subset=["status"])
-            .set_properties(**{"font-size": "0.9em"}))
+    return (
+        disp.style.hide(axis="index")
+        .map(
+            lambda s: f"background-color: {STATUS_COLORS.get(s, 'transparent')}", subset=["status"]
+        )
+        .set_properties(**{"font-size": "0.9em"})
+    )
 
 
 def movement_sentences(card: pd.DataFrame, n: int = 4) -> str:
@@ -587,6 +599,8 @@ def member_sentence(values: pd.DataFrame, month: str) -> str:
     prem = values.loc[m, "member_spend_premium"] if m in values.index else np.nan
     if pd.isna(prem):
         return "There are no active members or no active non-members this month to compare."
-    return (f"Active members spent {prem:+.0%} compared with active non-members in {m:%B %Y}. This is the naive "
-            f"comparison the published 12–18% figures rest on: heavy buyers join loyalty programs, so part "
-            f"of the gap existed before they enrolled. Notebook 04 estimates the program's own effect.")
+    return (
+        f"Active members spent {prem:+.0%} compared with active non-members in {m:%B %Y}. This is the naive "
+        f"comparison the published 12–18% figures rest on: heavy buyers join loyalty programs, so part "
+        f"of the gap existed before they enrolled. Notebook 04 estimates the program's own effect."
+    )

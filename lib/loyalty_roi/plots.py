@@ -66,8 +66,15 @@ def plot_silhouette(curve: pd.DataFrame, chosen_k: int) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(7, 3.6))
     ax.plot(curve["k"], curve["silhouette"], marker="o", color=PALETTE[0])
     best = curve.set_index("k").loc[chosen_k, "silhouette"]
-    ax.scatter([chosen_k], [best], s=160, facecolors="none", edgecolors=PALETTE[1], linewidths=2,
-               label=f"chosen k = {chosen_k}")
+    ax.scatter(
+        [chosen_k],
+        [best],
+        s=160,
+        facecolors="none",
+        edgecolors=PALETTE[1],
+        linewidths=2,
+        label=f"chosen k = {chosen_k}",
+    )
     ax.set_xlabel("number of clusters k")
     ax.set_ylabel("mean silhouette (−1…1)")
     ax.set_title("k-means: silhouette by number of clusters")
@@ -77,7 +84,9 @@ def plot_silhouette(curve: pd.DataFrame, chosen_k: int) -> plt.Figure:
 
 def plot_segments(profile: pd.DataFrame) -> plt.Figure:
     """Share of customers vs share of revenue per named segment."""
-    d = profile[["share", "revenue_share"]].rename(columns={"share": "customers", "revenue_share": "revenue"})
+    d = profile[["share", "revenue_share"]].rename(
+        columns={"share": "customers", "revenue_share": "revenue"}
+    )
     fig, ax = plt.subplots(figsize=(9, 4))
     d.mul(100).plot.barh(ax=ax, color=PALETTE[:2])
     ax.invert_yaxis()
@@ -91,8 +100,12 @@ def plot_tier_distribution(dist: pd.DataFrame) -> plt.Figure:
     """Members per tier over time (stacked area)."""
     fig, ax = plt.subplots()
     colors = {"bronze": "#b08d57", "silver": "#a7a9ac", "gold": "#d4af37"}
-    ax.stackplot(dist.index, *[dist[c] for c in dist.columns], labels=list(dist.columns),
-                 colors=[colors.get(c, PALETTE[0]) for c in dist.columns])
+    ax.stackplot(
+        dist.index,
+        *[dist[c] for c in dist.columns],
+        labels=list(dist.columns),
+        colors=[colors.get(c, PALETTE[0]) for c in dist.columns],
+    )
     ax.set_xlabel("month")
     ax.set_ylabel("members (count)")
     ax.set_title("Members per tier")
@@ -100,21 +113,42 @@ def plot_tier_distribution(dist: pd.DataFrame) -> plt.Figure:
     return fig
 
 
-def plot_heatmap(mat: pd.DataFrame, title: str, xlabel: str, ylabel: str, fmt: str = ".0%",
-                 cmap: str = "Blues", annot: bool = True) -> plt.Figure:
+def plot_heatmap(
+    mat: pd.DataFrame,
+    title: str,
+    xlabel: str,
+    ylabel: str,
+    fmt: str = ".0%",
+    cmap: str = "Blues",
+    annot: bool = True,
+) -> plt.Figure:
     """A labelled heatmap (cohort retention, tier migration)."""
     h = max(3.5, 0.32 * len(mat) + 1.5)
     fig, ax = plt.subplots(figsize=(10, h))
-    sns.heatmap(mat, annot=annot, fmt=fmt, cmap=cmap, cbar=True, ax=ax, annot_kws={"fontsize": 7},
-                linewidths=0.3)
+    sns.heatmap(
+        mat,
+        annot=annot,
+        fmt=fmt,
+        cmap=cmap,
+        cbar=True,
+        ax=ax,
+        annot_kws={"fontsize": 7},
+        linewidths=0.3,
+    )
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     return fig
 
 
-def plot_kpi_trends(values: pd.DataFrame, keys: list[str], names: dict[str, str], units: dict[str, str],
-                    currency: str, months: int = 13) -> plt.Figure:
+def plot_kpi_trends(
+    values: pd.DataFrame,
+    keys: list[str],
+    names: dict[str, str],
+    units: dict[str, str],
+    currency: str,
+    months: int = 13,
+) -> plt.Figure:
     """Small multiples of KPI trends over the last ``months`` months."""
     v = values[keys].tail(months)
     n = len(keys)
@@ -126,8 +160,17 @@ def plot_kpi_trends(values: pd.DataFrame, keys: list[str], names: dict[str, str]
         y = v[k] * (100 if unit == "share" else 1)
         ax.plot(v.index, y, marker="o", color=PALETTE[0], markersize=3)
         ax.set_title(names[k], fontsize=10)
-        ax.set_ylabel({"share": "%", "money": currency, "nps": "NPS (−100…100)", "score": "score (1–5)",
-                       "orders": "orders per customer", "count": "count", "points": "points"}[unit])
+        ax.set_ylabel(
+            {
+                "share": "%",
+                "money": currency,
+                "nps": "NPS (−100…100)",
+                "score": "score (1–5)",
+                "orders": "orders per customer",
+                "count": "count",
+                "points": "points",
+            }[unit]
+        )
         ax.tick_params(axis="x", rotation=45, labelsize=8)
         ax.set_xlabel("month", fontsize=8)
     for ax in list(axes.flat)[n:]:
@@ -142,7 +185,9 @@ def plot_member_vs_non_member(values: pd.DataFrame, currency: str, months: int =
     v = values.tail(months)
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 3.8))
     a1.plot(v.index, v["spend_per_active_member"], marker="o", label="members", color=PALETTE[0])
-    a1.plot(v.index, v["spend_per_active_non_member"], marker="o", label="non-members", color=PALETTE[1])
+    a1.plot(
+        v.index, v["spend_per_active_non_member"], marker="o", label="non-members", color=PALETTE[1]
+    )
     money_axis(a1, currency)
     a1.set_title("Spend per active customer")
     a1.set_xlabel("month")
@@ -163,7 +208,14 @@ def plot_clv_validation(tab: pd.DataFrame, weeks: float) -> plt.Figure:
     fig, ax = plt.subplots(figsize=(8, 4))
     x = range(len(tab))
     ax.plot(x, tab["actual"], marker="o", label="actual", color=PALETTE[0])
-    ax.plot(x, tab["predicted"], marker="s", linestyle="--", label="predicted (BG/NBD)", color=PALETTE[1])
+    ax.plot(
+        x,
+        tab["predicted"],
+        marker="s",
+        linestyle="--",
+        label="predicted (BG/NBD)",
+        color=PALETTE[1],
+    )
     ax.set_xticks(list(x), tab.index)
     ax.set_xlabel("repeat purchases in the calibration period")
     ax.set_ylabel(f"mean purchases in the {weeks:.0f}-week holdout")

@@ -287,13 +287,17 @@ def segment_sentence(profile: pd.DataFrame) -> str:
     """Which segments carry the revenue, and how big the at-risk value is."""
     p = profile.sort_values("revenue_share", ascending=False)
     top = p.index[0]
-    s = (f"{top} are {p.loc[top, 'share']:.0%} of customers and bring {p.loc[top, 'revenue_share']:.0%} of net "
-         f"revenue (members: {p.loc[top, 'member_share']:.0%}).")
+    s = (
+        f"{top} are {p.loc[top, 'share']:.0%} of customers and bring {p.loc[top, 'revenue_share']:.0%} of net "
+        f"revenue (members: {p.loc[top, 'member_share']:.0%})."
+    )
     risk = [x for x in ("At risk", "Can't lose") if x in p.index and p.loc[x, "customers"] > 0]
     if risk:
         share = p.loc[risk, "revenue_share"].sum()
-        s += (f" {' and '.join(risk)} together hold {share:.0%} of revenue from customers who have gone quiet — "
-              f"the first audience for a win-back offer.")
+        s += (
+            f" {' and '.join(risk)} together hold {share:.0%} of revenue from customers who have gone quiet — "
+            f"the first audience for a win-back offer."
+        )
     return s
 
 
@@ -302,8 +306,10 @@ def migration_sentence(moves: dict, month: str) -> str:
     total = sum(moves.values())
     if total == 0:
         return f"No member had a tier in both {month} and the month before."
-    return (f"In {month}, {moves['upgrades']:,} members moved up a tier and {moves['downgrades']:,} moved down "
-            f"({moves['upgrades'] / total:.1%} vs {moves['downgrades'] / total:.1%} of {total:,} members).")
+    return (
+        f"In {month}, {moves['upgrades']:,} members moved up a tier and {moves['downgrades']:,} moved down "
+        f"({moves['upgrades'] / total:.1%} vs {moves['downgrades'] / total:.1%} of {total:,} members)."
+    )
 
 
 def cohort_sentence(long: pd.DataFrame, offset: int = 3) -> str:
@@ -313,5 +319,7 @@ def cohort_sentence(long: pd.DataFrame, offset: int = 3) -> str:
         return f"No cohort is {offset} months old yet."
     w = (r["rate"] * r["cohort_size"]).sum() / r["cohort_size"].sum()
     best = r.loc[r["rate"].idxmax()]
-    return (f"On average {w:.0%} of a cohort buys again in month {offset} after its start; the best cohort "
-            f"({best['cohort']:%Y-%m}) reached {best['rate']:.0%}.")
+    return (
+        f"On average {w:.0%} of a cohort buys again in month {offset} after its start; the best cohort "
+        f"({best['cohort']:%Y-%m}) reached {best['rate']:.0%}."
+    )
