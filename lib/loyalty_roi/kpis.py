@@ -468,6 +468,8 @@ def scorecard(
                 on_track_share=kpi_config.on_track_share,
                 at_risk_share=kpi_config.at_risk_share,
             )
+            if pd.isna(baseline):
+                status = f"no baseline: {t.baseline_month} not in the data"
             row.update(
                 target=f"{t.change:+.0%} vs {t.baseline_month} by {t.by}",
                 baseline=baseline,
