@@ -134,7 +134,11 @@ def rfm_summary(t: dict[str, pd.DataFrame], as_of_mi: int) -> pd.DataFrame:
             "first_purchase": g["ts"].min(),
             "last_purchase": g["ts"].max(),
             "frequency": g.size().astype("int64"),
-            "purchase_days": g["ts"].agg(lambda x: x.dt.normalize().nunique()).astype("int64"),
+            "purchase_days": sales.assign(day=sales["ts"].dt.normalize())
+            .drop_duplicates(["customer_id", "day"])
+            .groupby("customer_id")
+            .size()
+            .astype("int64"),
         }
     )
     s["monetary"] = tx.groupby("customer_id")["net_amount"].sum()
