@@ -18,7 +18,7 @@ export UV_PYTHON_DOWNLOADS := never
 MONTH ?= latest
 CONFIG ?= config/workbook.yml
 
-.PHONY: help setup report test lint lab clean
+.PHONY: help setup report test lint lab bench clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -52,6 +52,9 @@ lint: setup ## ruff on the library, tests and notebooks; notebooks committed wit
 	$(VENV)/bin/ruff check lib tests notebooks
 	$(VENV)/bin/ruff format --check lib tests
 	$(VENV)/bin/nbstripout --verify --keep-id $$(git ls-files '*.ipynb')
+
+bench: setup $(TEST_STAMP) ## Benchmarks: engine vs DuckDB SQL vs pandas at 1M and 10M transactions (results in bench/results/)
+	$(PY) bench/engine_bench.py
 
 lab: setup ## Open JupyterLab on notebooks/
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1

@@ -112,7 +112,9 @@ def ensure_data(n_tx: int) -> Path:
     d.mkdir(parents=True, exist_ok=True)
     for name, df in data.tables.items():
         df.to_parquet(d / f"{name}.parquet", index=False)
-    print(f"generated {len(data.tables['transactions']):,} transactions in {time.perf_counter() - t:.0f} s → {d}")
+    print(
+        f"generated {len(data.tables['transactions']):,} transactions in {time.perf_counter() - t:.0f} s → {d}"
+    )
     return d
 
 
@@ -139,21 +141,29 @@ def child(impl: str, task: str, d: str, reps: int) -> None:
         t = time.perf_counter()
         if impl == "engine":
             eng = engine.connect(d)
-            out = {"panel": engine.customer_month_panel, "rfm": engine.rfm_summary,
-                   "cohort": engine.cohort_matrix}[task](eng)
+            out = {
+                "panel": engine.customer_month_panel,
+                "rfm": engine.rfm_summary,
+                "cohort": engine.cohort_matrix,
+            }[task](eng)
         elif impl == "sql":
             import duckdb
 
             out = duckdb.connect().sql(SQL[task].format(d=d)).df()
         else:
-            tables = {n: pd.read_parquet(Path(d) / f"{n}.parquet") for n in
-                      ("customers", "transactions", "points_ledger", "tier_history")}
+            tables = {
+                n: pd.read_parquet(Path(d) / f"{n}.parquet")
+                for n in ("customers", "transactions", "points_ledger", "tier_history")
+            }
             lo_hi = tables["transactions"]["ts"]
             lo = int(lo_hi.min().year * 12 + lo_hi.min().month - 1)
             hi = int(lo_hi.max().year * 12 + lo_hi.max().month - 1)
-            out = {"panel": lambda: reference.customer_month_panel(tables, lo, hi),
-                   "rfm": lambda: reference.rfm_summary(tables, hi),
-                   "cohort": lambda: reference.cohort_matrix(tables, "acquisition", lo, hi)}[task]()
+            if task == "panel":
+                out = reference.customer_month_panel(tables, lo, hi)
+            elif task == "rfm":
+                out = reference.rfm_summary(tables, hi)
+            else:
+                out = reference.cohort_matrix(tables, "acquisition", lo, hi)
         times.append(time.perf_counter() - t)
         rows = len(out)
         check = float(out[{"panel": "revenue", "rfm": "monetary", "cohort": "active"}[task]].sum())
@@ -168,37 +178,56 @@ def run(scales: list[int], reps: int) -> dict:
         d = ensure_data(n)
         for task in TASKS:
             for impl in IMPLS:
-                r = subprocess.run([sys.executable, __file__, "--child", impl, task, str(d), str(reps)],
-                                   capture_output=True, text=True, check=True)
+                r = subprocess.run(
+                    [sys.executable, __file__, "--child", impl, task, str(d), str(reps)],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
                 res = json.loads(r.stdout.strip().splitlines()[-1])
                 res["median_s"] = statistics.median(res["times"])
                 results[f"{n}|{task}|{impl}"] = res
-                print(f"{n / 1e6:>4.0f}M {task:7s} {impl:7s} median {res['median_s']:7.2f} s  "
-                      f"peak {res['peak_mb']:8.0f} MB  rows {res['rows']:>10,}  check {res['check']:.6g}", flush=True)
+                print(
+                    f"{n / 1e6:>4.0f}M {task:7s} {impl:7s} median {res['median_s']:7.2f} s  "
+                    f"peak {res['peak_mb']:8.0f} MB  rows {res['rows']:>10,}  check {res['check']:.6g}",
+                    flush=True,
+                )
     return results
 
 
 def summarise(results: dict, scales: list[int]) -> str:
-    lines = ["| transactions | task | engine s | SQL s | pandas s | engine/SQL time | engine/pandas time | "
-             "engine MB | pandas MB | engine/pandas memory | same result |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        "| transactions | task | engine s | SQL s | pandas s | engine/SQL time | engine/pandas time | "
+        "engine MB | pandas MB | engine/pandas memory | same result |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for n in scales:
         for task in TASKS:
             e, s, p = (results[f"{n}|{task}|{i}"] for i in IMPLS)
-            same = all(abs(x["check"] - e["check"]) <= 1e-6 * max(1.0, abs(e["check"])) and x["rows"] == e["rows"]
-                       for x in (s, p))
+            same = all(
+                abs(x["check"] - e["check"]) <= 1e-6 * max(1.0, abs(e["check"]))
+                and x["rows"] == e["rows"]
+                for x in (s, p)
+            )
             lines.append(
                 f"| {n / 1e6:.0f}M | {task} | {e['median_s']:.2f} | {s['median_s']:.2f} | {p['median_s']:.2f} | "
                 f"{e['median_s'] / s['median_s']:.2f}× | {e['median_s'] / p['median_s']:.2f}× | {e['peak_mb']:.0f} | "
-                f"{p['peak_mb']:.0f} | {e['peak_mb'] / p['peak_mb']:.2f}× | {'yes' if same else 'NO'} |")
+                f"{p['peak_mb']:.0f} | {e['peak_mb'] / p['peak_mb']:.2f}× | {'yes' if same else 'NO'} |"
+            )
     return "\n".join(lines)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scales", default="1000000,10000000", help="transactions per dataset, comma-separated")
-    ap.add_argument("--reps", type=int, default=3, help="repetitions per implementation (median reported)")
-    ap.add_argument("--child", nargs=4, metavar=("IMPL", "TASK", "DIR", "REPS"), help=argparse.SUPPRESS)
+    ap.add_argument(
+        "--scales", default="1000000,10000000", help="transactions per dataset, comma-separated"
+    )
+    ap.add_argument(
+        "--reps", type=int, default=3, help="repetitions per implementation (median reported)"
+    )
+    ap.add_argument(
+        "--child", nargs=4, metavar=("IMPL", "TASK", "DIR", "REPS"), help=argparse.SUPPRESS
+    )
     a = ap.parse_args()
     if a.child:
         child(a.child[0], a.child[1], a.child[2], int(a.child[3]))
@@ -210,7 +239,9 @@ def main() -> None:
     (RESULTS / "engine.json").write_text(json.dumps(results, indent=2))
     (RESULTS / "engine.md").write_text(table + "\n")
     print("\n" + table)
-    print("\ntargets at 10M: engine ≤ 1.2× the SQL reference's time; ≤ 0.5× pandas time and peak memory")
+    print(
+        "\ntargets at 10M: engine ≤ 1.2× the SQL reference's time; ≤ 0.5× pandas time and peak memory"
+    )
 
 
 if __name__ == "__main__":

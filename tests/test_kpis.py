@@ -188,3 +188,9 @@ def test_rates_are_shares_on_synthetic_data(small_processed):
     for k in kpis.CATALOGUE:
         if k.is_rate and k.key in v and k.key != "member_spend_premium":
             assert v[k.key].dropna().between(0, 1).all(), k.key
+
+
+def test_readme_lists_the_kpi_catalogue():
+    from loyalty_roi.config import PROJ_ROOT
+
+    assert kpis.catalogue_markdown() in (PROJ_ROOT / "README.md").read_text(encoding="utf-8")

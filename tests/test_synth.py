@@ -36,7 +36,7 @@ def test_window_ends_at_the_requested_month(mid):
 def test_self_selection_heavy_buyers_enroll_more_and_earlier(mid):
     s = mid.truth["self_selection"]
     assert s["mean_heaviness_members"] > 1.3 * s["mean_heaviness_non_members"]
-    assert s["corr_heaviness_enrollment_month"] < -0.1
+    assert s["corr_heaviness_months_to_enrollment"] < -0.1
     # consequence: the naive member / non-member spend ratio far exceeds the true lift
     tx, cust = mid.tables["transactions"], mid.tables["customers"]
     spend = tx.groupby("customer_id")["net_amount"].sum()

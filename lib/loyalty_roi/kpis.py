@@ -606,3 +606,14 @@ def member_sentence(values: pd.DataFrame, month: str) -> str:
         f"comparison the published 12–18% figures rest on: heavy buyers join loyalty programs, so part "
         f"of the gap existed before they enrolled. Notebook 04 estimates the program's own effect."
     )
+
+
+def catalogue_markdown() -> str:
+    """The KPI catalogue as a Markdown table (kept in the README; a test checks they agree)."""
+    arrow = {True: "higher", False: "lower", None: "—"}
+    lines = ["| KPI | formula | unit | better | needs |", "| --- | --- | --- | --- | --- |"]
+    for k in CATALOGUE:
+        lines.append(
+            f"| {k.name} | {k.formula} | {k.unit} | {arrow[k.higher_is_better]} | {', '.join(k.needs)} |"
+        )
+    return "\n".join(lines)

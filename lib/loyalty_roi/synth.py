@@ -5,8 +5,11 @@ truth of every estimator test.  What it plants (all written to ``truth.json``):
 
 * **Self-selection.**  Each customer has a latent heaviness ``h`` (lognormal,
   mean 1) that scales the monthly order rate and, mildly, the order value.
-  A non-member enrolls at a purchase with probability rising in ``h``, so
-  heavy buyers are more likely to enroll and enroll earlier.
+  An alive non-member enrolls in a month with probability rising in ``h``
+  (``enroll_prob_per_month × h²``), so heavy buyers are more likely to
+  enroll and enroll earlier.  The hazard depends on neither that month's
+  purchases (no anticipation) nor on whether the customer has silently
+  churned, so the planted lift is identifiable from observed data.
 * **Program lift.**  From the month *after* enrollment a member's order rate
   is multiplied by ``1 + frequency_lift`` and order value by
   ``1 + spend_lift``: true revenue lift ``(1+f)(1+s) − 1``.
@@ -52,14 +55,14 @@ class SynthParams:
     end_month: str = "2026-10"
     seed: int = 42
     # behaviour
-    heaviness_sigma: float = 0.8
+    heaviness_sigma: float = 0.7
     base_orders_per_month: float = 0.9
     base_order_value: float = 38.0
-    churn_hazard: float = 0.02
+    churn_hazard: float = 0.012
     share_existing: float = 0.55
     # self-selection
-    enroll_prob_per_purchase: float = 0.045
-    existing_member_prob: float = 0.18
+    enroll_prob_per_month: float = 0.035
+    existing_member_prob: float = 0.10
     # planted program effect
     frequency_lift: float = 0.10
     spend_lift: float = 0.05
@@ -207,7 +210,7 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthData:
     member_since = np.full(N, M + 1)  # month index of enrollment; -1 = before the window
     pre_member = existing & (rng.random(N) < np.clip(p.existing_member_prob * h, 0, 0.8))
     member_since[pre_member] = -1
-    pe = np.clip(p.enroll_prob_per_purchase * h, 0, 0.6)
+    pe = np.clip(p.enroll_prob_per_month * h**2, 0, 0.5)
     redeem_p = np.where(rng.random(N) < p.never_redeem_share, 0.0, rng.uniform(0.3, 0.9, N))
     first_seen = np.full(N, np.datetime64("NaT"), dtype="datetime64[s]")
     pre_days = rng.integers(30, 1100, N)
@@ -328,10 +331,11 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthData:
         for c in (c for c in campaigns if c["month"] == t and c["discount"] > 0):
             disc_rate[camp_id == int(c["campaign_id"][3:])] = c["discount"]
         disc_c = np.round(gross_c * disc_rate).astype(np.int64)
-        # enrollment at a purchase
-        has = np.bincount(cust, minlength=N)
-        cand = (member_since > M) & (has > 0)
-        enroll = cand & (rng.random(N) < 1 - (1 - pe) ** has)
+        # enrollment: a monthly hazard rising with heaviness, independent of this month's
+        # purchases (so purchases before enrollment are not thinned by it: no anticipation)
+        # known customers sign up (in store, online or from an e-mail) whether or not they still buy:
+        # the hazard depends on heaviness only, not on the unobservable "alive" state
+        enroll = (member_since > M) & (acq <= t) & (rng.random(N) < pe)
         member_since[enroll] = t
         order = np.lexsort((secs, day, cust))
         cust, day, secs, ts, gross_c, disc_c, camp_id = (
@@ -340,7 +344,15 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthData:
         first_idx = np.flatnonzero(np.r_[True, cust[1:] != cust[:-1]])
         first_ts = np.full(N, np.datetime64("NaT"), dtype="datetime64[s]")
         first_ts[cust[first_idx]] = ts[first_idx]
-        enrolled_at[enroll] = first_ts[enroll]
+        # enrolled at the first purchase of the month, or online on a random day without one
+        online_day = (
+            np.datetime64(mstarts[t], "s")
+            + rng.integers(0, days_in[t], N).astype("timedelta64[D]")
+            + np.timedelta64(12 * 3600, "s")
+        )
+        enrolled_at[enroll] = np.where(
+            np.isnat(first_ts[enroll]), online_day[enroll], first_ts[enroll]
+        )
         new_cust = (acq == t) & (t > 0)
         first_seen[new_cust] = first_ts[new_cust]
         consent[enroll] = consent[enroll] | (rng.random(enroll.sum()) < 0.5)
@@ -662,6 +674,7 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthData:
     phones = [f"+45 {20000000 + (i * 7919) % 79999999:08d}" for i in range(N)]
     pii = pd.DataFrame({"customer_id": cid, "name": names, "email": emails, "phone": phones})
 
+    in_window_enrolled = (member_since >= 0) & (member_since < M)
     pl = tables["points_ledger"]
     issued = int(pl.loc[pl["type"] == "earn", "points"].sum())
     mature = pl["date"] < (mstarts[-1] - pd.DateOffset(months=p.expiry_months))
@@ -677,11 +690,9 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthData:
         "self_selection": {
             "mean_heaviness_members": float(h[is_member].mean()),
             "mean_heaviness_non_members": float(h[~is_member].mean()),
-            "corr_heaviness_enrollment_month": float(
-                np.corrcoef(
-                    h[(member_since >= 0) & (member_since < M)],
-                    member_since[(member_since >= 0) & (member_since < M)],
-                )[0, 1]
+            # heavier buyers enroll sooner after they are first seen
+            "corr_heaviness_months_to_enrollment": float(
+                np.corrcoef(h[in_window_enrolled], (member_since - acq)[in_window_enrolled])[0, 1]
             ),
         },
         "campaigns": truth_campaigns,

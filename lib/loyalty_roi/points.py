@@ -1,0 +1,215 @@
+"""Points economics: flows, redemption curves by earn cohort, breakage and liability.
+
+* :func:`monthly_flows` — points issued, redeemed, expired and adjusted per month;
+* :func:`roll_forward` — opening + issued − redeemed − expired + adjusted = closing,
+  reconciled exactly against the ledger's running balance;
+* :func:`redemption_by_cohort` — the points of each earn month, followed FIFO
+  (redemptions and expiries consume the oldest points first) to see what share
+  was redeemed by each age;
+* :func:`ultimate_redemption` — chain-ladder projection of every earn cohort's
+  redemption curve to its ultimate value; breakage = 1 − ultimate redemption;
+* :func:`liability` — outstanding points × cost per point × expected redemption.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+def _month(d: pd.Series) -> pd.Series:
+    return d.dt.to_period("M").dt.to_timestamp()
+
+
+def monthly_flows(ledger: pd.DataFrame) -> pd.DataFrame:
+    """Points issued, redeemed, expired and adjusted per month (redeemed/expired as positive numbers)."""
+    g = ledger.assign(month=_month(ledger["date"])).pivot_table(
+        index="month", columns="type", values="points", aggfunc="sum", fill_value=0
+    )
+    out = pd.DataFrame(index=g.index)
+    out["issued"] = g.get("earn", 0)
+    out["redeemed"] = -g.get("redeem", 0)
+    out["expired"] = -g.get("expire", 0)
+    out["adjusted"] = g.get("adjust", 0)
+    return out.astype("int64")
+
+
+def roll_forward(
+    ledger: pd.DataFrame, cost_per_point: float, expected_redemption: float
+) -> pd.DataFrame:
+    """Monthly liability roll-forward in points and money.
+
+    ``closing = opening + issued − redeemed − expired + adjusted`` per month,
+    checked against the ledger's own running balance (``reconciles``); the
+    money liability is ``closing × cost_per_point × expected_redemption``.
+    """
+    f = monthly_flows(ledger)
+    movement = f["issued"] - f["redeemed"] - f["expired"] + f["adjusted"]
+    f["closing"] = movement.cumsum()
+    f["opening"] = f["closing"] - movement
+    balance = ledger.assign(month=_month(ledger["date"])).groupby("month")["points"].sum().cumsum()
+    f["ledger_balance"] = balance.reindex(f.index).ffill().astype("int64")
+    f["reconciles"] = f["closing"] == f["ledger_balance"]
+    f["liability"] = f["closing"] * cost_per_point * expected_redemption
+    return f[
+        [
+            "opening",
+            "issued",
+            "redeemed",
+            "expired",
+            "adjusted",
+            "closing",
+            "ledger_balance",
+            "reconciles",
+            "liability",
+        ]
+    ]
+
+
+def redemption_by_cohort(ledger: pd.DataFrame) -> pd.DataFrame:
+    """Cumulative share of each earn cohort's points redeemed / expired by age (months), FIFO.
+
+    Returns long form: ``cohort, age, issued, redeemed_cum, expired_cum,
+    redeemed_share, expired_share``.  Ages run to the last month of data.
+    """
+    led = ledger.assign(month=_month(ledger["date"]))
+    months = pd.period_range(led["month"].min(), led["month"].max(), freq="M").to_timestamp()
+    mi = {m: i for i, m in enumerate(months)}
+    M = len(months)
+    cust = pd.Index(led["customer_id"].unique())
+    ci = cust.get_indexer(led["customer_id"])
+    ti = led["month"].map(mi).to_numpy()
+    N = len(cust)
+
+    def mat(kind, sign=1):
+        a = np.zeros((N, M))
+        sel = (
+            (led["type"] == kind).to_numpy()
+            if kind != "earn+"
+            else (
+                (led["type"] == "earn") | ((led["type"] == "adjust") & (led["points"] > 0))
+            ).to_numpy()
+        )
+        np.add.at(a, (ci[sel], ti[sel]), sign * led["points"].to_numpy()[sel])
+        return a
+
+    earned = mat("earn+")  # positive adjustments join the month's cohort
+    redeemed = mat("redeem", -1)
+    expired = mat("expire", -1)
+    neg_adj = np.zeros((N, M))
+    sel = ((led["type"] == "adjust") & (led["points"] < 0)).to_numpy()
+    np.add.at(neg_adj, (ci[sel], ti[sel]), -led["points"].to_numpy()[sel])
+    # queue positions: cohort c occupies [E(c−1), E(c)); each month redemptions, then expiries
+    # (then negative adjustments) consume the oldest positions first
+    e_cum = np.cumsum(earned, axis=1)
+    e_lo = e_cum - earned
+    cons_before = np.cumsum(redeemed + expired + neg_adj, axis=1) - (redeemed + expired + neg_adj)
+    r_hi = cons_before + redeemed
+    x_hi = r_hi + expired
+    red_by = np.zeros((M, M))  # [cohort, month] redeemed from cohort in month
+    exp_by = np.zeros((M, M))
+    for t in range(M):
+        lo_r, hi_r = cons_before[:, t : t + 1], r_hi[:, t : t + 1]
+        red_by[:, t] = np.clip(np.minimum(hi_r, e_cum) - np.maximum(lo_r, e_lo), 0, None).sum(0)
+        lo_x, hi_x = r_hi[:, t : t + 1], x_hi[:, t : t + 1]
+        exp_by[:, t] = np.clip(np.minimum(hi_x, e_cum) - np.maximum(lo_x, e_lo), 0, None).sum(0)
+    issued = earned.sum(0)
+    rows = []
+    for c in range(M):
+        if issued[c] <= 0:
+            continue
+        rc = np.cumsum(red_by[c, c:])
+        xc = np.cumsum(exp_by[c, c:])
+        for age in range(M - c):
+            rows.append(
+                {
+                    "cohort": months[c],
+                    "age": age,
+                    "issued": issued[c],
+                    "redeemed_cum": rc[age],
+                    "expired_cum": xc[age],
+                }
+            )
+    out = pd.DataFrame(rows)
+    out["redeemed_share"] = out["redeemed_cum"] / out["issued"]
+    out["expired_share"] = out["expired_cum"] / out["issued"]
+    return out
+
+
+def ultimate_redemption(curves: pd.DataFrame, expiry_months: int | None = None) -> pd.DataFrame:
+    """Project each cohort's redemption curve to its ultimate share (chain ladder).
+
+    Age-to-age factors are the volume-weighted ratios of cumulative redemption
+    at age ``a+1`` vs ``a`` over all cohorts observed at both ages; a cohort's
+    latest observed share is developed to the last age any cohort reached (or
+    to ``expiry_months``, after which nothing more can be redeemed).  Returns
+    per cohort: ``issued, redeemed_to_date, expired_to_date, ultimate_share,
+    breakage = 1 − ultimate_share``.
+    """
+    wide = curves.pivot(index="cohort", columns="age", values="redeemed_cum")
+    issued = curves.groupby("cohort")["issued"].first()
+    max_age = (
+        wide.columns.max() if expiry_months is None else min(wide.columns.max(), expiry_months)
+    )
+    factors = {}
+    for a in range(int(max_age)):
+        both = wide[[a, a + 1]].dropna()
+        factors[a] = both[a + 1].sum() / both[a].sum() if len(both) and both[a].sum() > 0 else 1.0
+    rows = []
+    for c, row in wide.iterrows():
+        last = int(row.last_valid_index())
+        value = row[last]
+        for a in range(last, int(max_age)):
+            value *= factors.get(a, 1.0)
+        exp = curves[(curves["cohort"] == c)]["expired_cum"].max()
+        rows.append(
+            {
+                "cohort": c,
+                "issued": issued[c],
+                "age": last,
+                "redeemed_to_date": row[last],
+                "expired_to_date": exp,
+                "ultimate_share": min(1.0, value / issued[c]),
+            }
+        )
+    out = pd.DataFrame(rows).set_index("cohort")
+    out["breakage"] = 1 - out["ultimate_share"]
+    return out
+
+
+def expected_redemption_rate(ultimate: pd.DataFrame) -> float:
+    """Issued-weighted ultimate redemption share over all cohorts."""
+    return float((ultimate["ultimate_share"] * ultimate["issued"]).sum() / ultimate["issued"].sum())
+
+
+def liability(ledger: pd.DataFrame, ultimate: pd.DataFrame, cost_per_point: float) -> dict:
+    """Outstanding points and what they are expected to cost.
+
+    ``expected_redemption_of_outstanding`` = (Σ ultimate × issued − redeemed to
+    date) / outstanding: the share of today's outstanding points expected to
+    be redeemed; ``liability = outstanding × cost_per_point × that share``.
+    """
+    outstanding = int(ledger["points"].sum())
+    to_redeem = float(
+        (ultimate["ultimate_share"] * ultimate["issued"] - ultimate["redeemed_to_date"])
+        .clip(lower=0)
+        .sum()
+    )
+    share = min(1.0, to_redeem / outstanding) if outstanding > 0 else 0.0
+    return {
+        "outstanding_points": outstanding,
+        "expected_redemption_of_outstanding": share,
+        "liability": outstanding * cost_per_point * share,
+        "cost_per_point": cost_per_point,
+        "overall_breakage": 1 - expected_redemption_rate(ultimate),
+    }
+
+
+def liability_sentence(liab: dict, currency: str) -> str:
+    """The liability in words."""
+    return (
+        f"{liab['outstanding_points']:,} points are outstanding; {liab['expected_redemption_of_outstanding']:.0%} "
+        f"of them are expected to be redeemed, a liability of {currency} {liab['liability']:,.0f} at "
+        f"{currency} {liab['cost_per_point']:.3f} per point. Over all earn cohorts, "
+        f"{liab['overall_breakage']:.0%} of issued points are expected never to be redeemed (breakage)."
+    )
