@@ -26,7 +26,12 @@ app = typer.Typer(
     help="Loyalty ROI Workbook: ingest, validate and report.",
 )
 
-NOTEBOOKS = ["01_ingest_data.ipynb", "02_segment_customers.ipynb", "03_calculate_kpis.ipynb"]
+NOTEBOOKS = [
+    "01_ingest_data.ipynb",
+    "02_segment_customers.ipynb",
+    "03_calculate_kpis.ipynb",
+    "04_analyse_roi_scenarios.ipynb",
+]
 ConfigOpt = Annotated[Path, typer.Option(help="Workbook configuration file.")]
 DEFAULT_CONFIG_ARG = Path("config/workbook.yml")
 

@@ -98,6 +98,10 @@ class FinanceConfig(_Strict):
     cost_per_point: float = Field(0.025, gt=0)
     discount_rate: float = Field(0.08, ge=0, lt=1)
     clv_horizon_months: int = Field(24, ge=1, le=240)
+    # running costs per month, used when no program_costs table is provided
+    monthly_costs: dict[str, float] = Field(
+        default_factory=lambda: {"platform": 4500.0, "staff": 3000.0, "marketing": 1000.0}
+    )
 
 
 class KpiTarget(_Strict):

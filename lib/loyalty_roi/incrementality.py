@@ -393,3 +393,34 @@ def verdict_sentence(naive: dict, did: DidResult) -> str:
         f"{did.treated:,} members). The naive figure overstates it "
         + (f"{ratio:.1f}-fold." if np.isfinite(ratio) else "entirely.")
     )
+
+
+def lift_table(naive: dict, did: DidResult, truth: float | None = None) -> pd.DataFrame:
+    """Naive and corrected lift side by side (and the planted truth for the demo data)."""
+    rows = [
+        {
+            "estimate": "naive: members vs non-members",
+            "lift": naive["lift"],
+            "ci_low": np.nan,
+            "ci_high": np.nan,
+        },
+        {
+            "estimate": "corrected: matched difference-in-differences",
+            "lift": did.lift,
+            "ci_low": did.ci[0],
+            "ci_high": did.ci[1],
+        },
+    ]
+    if truth is not None:
+        rows.append(
+            {
+                "estimate": "planted truth (synthetic data)",
+                "lift": truth,
+                "ci_low": np.nan,
+                "ci_high": np.nan,
+            }
+        )
+    out = pd.DataFrame(rows).set_index("estimate")
+    if truth is not None:
+        out["error_vs_truth"] = out["lift"] - truth
+    return out

@@ -234,3 +234,122 @@ def plot_clv_by(table: pd.DataFrame, label: str, currency: str) -> plt.Figure:
     ax.set_ylabel(label)
     ax.set_title(f"Expected customer lifetime value by {label}")
     return fig
+
+
+def plot_event_study(es: pd.DataFrame, truth: float | None = None) -> plt.Figure:
+    """Lift by months since enrollment with 95% intervals; the planted truth when known."""
+    fig, ax = plt.subplots(figsize=(9, 4))
+    d = es.dropna(subset=["lift"])
+    ax.errorbar(
+        d["k"],
+        d["lift"] * 100,
+        yerr=[(d["lift"] - d["lo"]) * 100, (d["hi"] - d["lift"]) * 100],
+        fmt="o",
+        color=PALETTE[0],
+        capsize=3,
+        label="members vs matched controls",
+    )
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.axvline(0, color=PALETTE[5], linestyle=":", label="enrollment month (left out)")
+    if truth is not None:
+        ax.axhline(
+            truth * 100, color=PALETTE[2], linestyle="--", label=f"planted truth ({truth:.1%})"
+        )
+    ax.set_xlabel("months since enrollment")
+    ax.set_ylabel("revenue lift vs matched controls (%)")
+    ax.set_title("Event study: lift before and after enrollment (pre-trend check)")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def plot_campaign_lifts(lifts: pd.DataFrame) -> plt.Figure:
+    """Holdout lift per campaign with 95% intervals."""
+    fig, ax = plt.subplots(figsize=(9, 0.5 * len(lifts) + 1.5))
+    y = range(len(lifts))
+    ax.errorbar(
+        lifts["lift"] * 100,
+        list(y),
+        xerr=[(lifts["lift"] - lifts["lift_lo"]) * 100, (lifts["lift_hi"] - lifts["lift"]) * 100],
+        fmt="o",
+        color=PALETTE[1],
+        capsize=3,
+    )
+    ax.set_yticks(
+        list(y), [f"{n} ({t})" for n, t in zip(lifts["name"], lifts["type"], strict=True)]
+    )
+    ax.invert_yaxis()
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.set_xlabel("revenue per contact vs randomized holdout (%)")
+    ax.set_ylabel("campaign")
+    ax.set_title("Campaign lift measured against randomized holdouts")
+    return fig
+
+
+def plot_redemption_curves(curves: pd.DataFrame) -> plt.Figure:
+    """Cumulative redemption share by age for each earn cohort."""
+    fig, ax = plt.subplots(figsize=(9, 4))
+    cohorts = sorted(curves["cohort"].unique())
+    cmap = plt.get_cmap("viridis", len(cohorts))
+    for i, c in enumerate(cohorts):
+        d = curves[curves["cohort"] == c]
+        ax.plot(d["age"], d["redeemed_share"] * 100, color=cmap(i), linewidth=1)
+    ax.set_xlabel("months since the points were earned")
+    ax.set_ylabel("cumulative share redeemed (%)")
+    ax.set_title("Redemption curves by earn cohort (light = recent cohorts)")
+    return fig
+
+
+def plot_cumulative_pnl(pnl: pd.DataFrame, currency: str) -> plt.Figure:
+    """Cumulative incremental margin vs cumulative program cost."""
+    fig, ax = plt.subplots(figsize=(9, 4))
+    ax.plot(
+        pnl.index,
+        pnl["cum_margin"],
+        marker="o",
+        color=PALETTE[2],
+        label="cumulative incremental margin",
+    )
+    ax.plot(
+        pnl.index, pnl["cum_cost"], marker="o", color=PALETTE[3], label="cumulative program cost"
+    )
+    money_axis(ax, currency)
+    ax.set_xlabel("month")
+    ax.set_ylabel(f"cumulative amount ({currency})")
+    ax.set_title("Program P&L: does the incremental margin cover the cost?")
+    ax.legend()
+    return fig
+
+
+def plot_tornado(t: pd.DataFrame) -> plt.Figure:
+    """ROI range when each driver moves ± the sensitivity share."""
+    base = t.attrs.get("base_roi", 0.0)
+    fig, ax = plt.subplots(figsize=(9, 0.5 * len(t) + 1.5))
+    y = range(len(t))
+    lo = t[["roi_low", "roi_high"]].min(axis=1) * 100
+    hi = t[["roi_low", "roi_high"]].max(axis=1) * 100
+    ax.barh(list(y), hi - lo, left=lo, color=PALETTE[0])
+    ax.axvline(base * 100, color="black", linewidth=1, label=f"base ROI {base:+.0%}")
+    ax.set_yticks(list(y), [i.replace("_", " ") for i in t.index])
+    ax.invert_yaxis()
+    ax.set_xlabel("ROI (%)")
+    ax.set_ylabel("driver")
+    ax.set_title("Sensitivity: ROI when each driver moves up or down")
+    ax.legend()
+    return fig
+
+
+def plot_roi_distribution(mc: pd.DataFrame) -> plt.Figure:
+    """Histogram of the Monte Carlo ROI with the break-even line."""
+    fig, ax = plt.subplots(figsize=(9, 4))
+    ax.hist(mc["roi"] * 100, bins=60, color=PALETTE[0], alpha=0.85)
+    ax.axvline(
+        0,
+        color=PALETTE[3],
+        linewidth=1.5,
+        label=f"break-even (P(ROI > 0) = {(mc['roi'] > 0).mean():.0%})",
+    )
+    ax.set_xlabel("ROI (%)")
+    ax.set_ylabel(f"draws (of {len(mc):,})")
+    ax.set_title("Monte Carlo: how certain is the ROI?")
+    ax.legend()
+    return fig

@@ -343,3 +343,20 @@ def verdict(s: dict, mc: pd.DataFrame, currency: str) -> str:
         f"{currency} 1 spent (90% interval {lo:.2f}–{hi:.2f}); ROI {s['roi']:+.0%}, {pay}; "
         f"P(ROI > 0) = {(mc['roi'] > 0).mean():.0%}."
     )
+
+
+def annual_retention_and_margin(panel: pd.DataFrame, gross_margin: float) -> tuple[float, float]:
+    """Annual retention (active in the previous 12 months and again in the last 12) and gross margin per
+    active customer in the last 12 months."""
+    hi = panel["mi"].max()
+    last = panel[panel["mi"] > hi - 12]
+    prev = panel[(panel["mi"] <= hi - 12) & (panel["mi"] > hi - 24)]
+    a_last = set(last.loc[last["active"], "customer_id"])
+    a_prev = set(prev.loc[prev["active"], "customer_id"])
+    retention = len(a_last & a_prev) / len(a_prev) if a_prev else np.nan
+    margin = (
+        last.loc[last["customer_id"].isin(a_last), "revenue"].sum()
+        / max(1, len(a_last))
+        * gross_margin
+    )
+    return float(retention), float(margin)

@@ -605,9 +605,16 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthData:
         }
     ).sort_values(["date", "customer_id"], kind="stable", ignore_index=True)
     camp_df = pd.DataFrame(
-        [{k: c[k] for k in ("campaign_id", "name", "type", "start", "end")} for c in campaigns]
+        [{k: c[k] for k in ("campaign_id", "name", "type", "start", "end")} for c in campaigns],
+        columns=["campaign_id", "name", "type", "start", "end"],
     )
-    contacts = pd.concat(contacts_rows, ignore_index=True)
+    contacts = (
+        pd.concat(contacts_rows, ignore_index=True)
+        if contacts_rows
+        else pd.DataFrame(
+            {"campaign_id": [], "customer_id": np.array([], dtype=np.int64), "is_holdout": []}
+        )
+    )
     camp_df["cost"] = [
         round(500 + 0.35 * (contacts["campaign_id"] == c).sum(), 2) for c in camp_df["campaign_id"]
     ]
@@ -962,3 +969,11 @@ def scale_for_transactions(target: int, months: int = 24) -> int:
     """Number of customers that yields roughly ``target`` transactions over ``months``."""
     per_customer = 16.0 * months / 24  # measured on the default parameters
     return max(100, math.ceil(target / per_customer))
+
+
+def load_truth(cfg) -> dict | None:
+    """The planted truth of the demo data, or None for real data."""
+    f = cfg.data.raw_path / "truth.json"
+    if cfg.data.source != "demo" or not f.exists():
+        return None
+    return json.loads(f.read_text(encoding="utf-8"))

@@ -1,0 +1,100 @@
+"""The what-if explorer: ipywidgets sliders over the ROI drivers.
+
+Every recomputation goes through :mod:`loyalty_roi.roi` (the same functions
+the report uses), so what the explorer shows is what the report computes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import ipywidgets as w
+import matplotlib.pyplot as plt
+from IPython.display import display
+
+from . import roi
+from .plots import PALETTE, money_axis
+
+SLIDERS = {  # driver: (label, min, max, step, readout format)
+    "lift": ("Program lift", 0.0, 0.5, 0.005, ".1%"),
+    "gross_margin": ("Gross margin", 0.05, 0.8, 0.01, ".0%"),
+    "cost_per_point": ("Cost per point", 0.001, 0.05, 0.001, ".3f"),
+    "redemption_rate": ("Redemption rate", 0.0, 1.0, 0.01, ".0%"),
+    "participation": ("Participation ×", 0.5, 2.0, 0.05, ".2f"),
+    "retention_change_pp": ("Retention +pp / month", -0.02, 0.02, 0.001, ".1%"),
+}
+
+
+def roi_text(s: dict, currency: str) -> str:
+    """The headline the explorer shows (also parsed by the browser test)."""
+    pay = (
+        s["payback_month"].strftime("%Y-%m")
+        if s["payback_month"] is not None
+        else "not within the period"
+    )
+    return (
+        f"ROI: {s['roi']:+.1%} | {currency} {s['return_per_unit']:.2f} per {currency} 1 | payback: {pay} | "
+        f"NPV: {currency} {s['npv']:,.0f}"
+    )
+
+
+def explorer(
+    data: roi.ProgramData, base: roi.Drivers, annual_discount_rate: float, currency: str
+) -> w.VBox:
+    """Build the explorer: sliders, the ROI headline, a P&L summary and a cumulative chart."""
+    sliders = {
+        k: w.FloatSlider(
+            value=getattr(base, k),
+            min=mn,
+            max=mx,
+            step=st,
+            description=label,
+            readout_format=fmt,
+            continuous_update=False,
+            style={"description_width": "160px"},
+            layout=w.Layout(width="480px"),
+        )
+        for k, (label, mn, mx, st, fmt) in SLIDERS.items()
+    }
+    headline = w.HTML()
+    table = w.HTML()
+    out = w.Output()
+    fig, ax = plt.subplots(figsize=(6, 2.8))
+    plt.close(fig)
+    (l1,) = ax.plot([], [], color=PALETTE[2], label="cumulative incremental margin")
+    (l2,) = ax.plot([], [], color=PALETTE[3], label="cumulative program cost")
+    ax.set_xlabel("month")
+    ax.set_ylabel(f"cumulative ({currency})")
+    ax.set_title("What-if: margin vs cost")
+    money_axis(ax, currency)
+    ax.legend(fontsize=8)
+    with out:
+        display(fig, display_id="whatif-chart")
+
+    def update(*_):
+        d = replace(base, **{k: s.value for k, s in sliders.items()})
+        s = roi.summary(data, d, annual_discount_rate)
+        p = roi.monthly_pnl(data, d)
+        headline.value = f"<h3 class='whatif-roi'>{roi_text(s, currency)}</h3>"
+        table.value = (
+            p[["incremental_revenue", "incremental_margin", "program_cost", "net"]]
+            .sum()
+            .to_frame(f"total ({currency})")
+            .round(0)
+            .to_html()
+        )
+        l1.set_data(p.index, p["cum_margin"])
+        l2.set_data(p.index, p["cum_cost"])
+        ax.relim()
+        ax.autoscale_view()
+        with out:
+            from IPython.display import update_display
+
+            update_display(fig, display_id="whatif-chart")
+
+    for s in sliders.values():
+        s.observe(update, names="value")
+    update()
+    return w.VBox(
+        [w.HTML("<b>What-if explorer</b>"), *sliders.values(), headline, w.HBox([table, out])]
+    )

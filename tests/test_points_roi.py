@@ -1,0 +1,148 @@
+"""Points economics and ROI on frames small enough to check by hand."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from loyalty_roi import points, roi, synth
+
+from .conftest import tiny_tables
+
+
+def test_roll_forward_reconciles_by_hand():
+    rf = points.roll_forward(
+        tiny_tables()["points_ledger"], cost_per_point=0.01, expected_redemption=0.8
+    )
+    assert rf["issued"].tolist() == [30, 110, 80]
+    assert rf["redeemed"].tolist() == [0, 0, 100]
+    assert rf["opening"].tolist() == [0, 30, 140] and rf["closing"].tolist() == [30, 140, 120]
+    assert rf["reconciles"].all()
+    assert rf["liability"].iloc[-1] == pytest.approx(120 * 0.01 * 0.8)
+
+
+def test_roll_forward_reconciles_exactly_on_the_synthetic_ledger(small_synth):
+    led = small_synth.tables["points_ledger"]
+    rf = points.roll_forward(led, 0.025, 0.7)
+    assert rf["reconciles"].all()
+    assert int(rf["closing"].iloc[-1]) == int(led["points"].sum())
+    assert (rf["opening"].iloc[1:].to_numpy() == rf["closing"].iloc[:-1].to_numpy()).all()
+
+
+def test_fifo_redemption_by_earn_cohort_by_hand():
+    curves = points.redemption_by_cohort(tiny_tables()["points_ledger"]).set_index(
+        ["cohort", "age"]
+    )
+    jan, feb, mar = (pd.Timestamp(f"2026-0{m}-01") for m in (1, 2, 3))
+    # A's 100 redeemed points in March are the oldest of A: February's 100
+    assert curves.loc[(feb, 1), "redeemed_cum"] == 100 and curves.loc[(feb, 1), "issued"] == 110
+    assert curves.loc[(jan, 2), "redeemed_cum"] == 0  # C's January points are untouched
+    assert curves.loc[(mar, 0), "redeemed_cum"] == 0
+
+
+def test_breakage_estimate_against_the_generator(small_synth):
+    led = small_synth.tables["points_ledger"]
+    curves = points.redemption_by_cohort(led)
+    ult = points.ultimate_redemption(curves, expiry_months=12)
+    # mature cohorts (fully expired or redeemed) match their realised outcome exactly
+    first = ult.index.min()
+    realised = 1 - ult.loc[first, "expired_to_date"] / ult.loc[first, "issued"]
+    assert ult.loc[first, "ultimate_share"] == pytest.approx(realised, abs=0.02)
+    assert ((ult["ultimate_share"] >= 0) & (ult["ultimate_share"] <= 1)).all()
+    liab = points.liability(led, ult, 0.025)
+    assert liab["outstanding_points"] == int(led["points"].sum())
+    assert 0 < liab["expected_redemption_of_outstanding"] <= 1
+
+
+def tiny_program() -> roi.ProgramData:
+    months = pd.date_range("2026-01-01", periods=2, freq="MS")
+    return roi.ProgramData(
+        months,
+        np.array([1100.0, 1100.0]),
+        np.array([1000.0, 1000.0]),
+        pd.DataFrame({"platform": [50.0, 50.0]}, index=months),
+        np.array([5000.0, 5000.0]),
+        "test",
+    )
+
+
+BASE = roi.Drivers(lift=0.10, gross_margin=0.5, cost_per_point=0.01, redemption_rate=0.8)
+
+
+def test_pnl_and_roi_by_hand():
+    p = roi.monthly_pnl(tiny_program(), BASE)
+    assert p["incremental_revenue"].tolist() == pytest.approx([100.0, 100.0])  # 1100 × 0.1 / 1.1
+    assert p["rewards_cost"].tolist() == pytest.approx([8.0, 8.0])  # 1000 × 0.01 × 0.8
+    assert p["program_cost"].tolist() == pytest.approx([58.0, 58.0])
+    s = roi.summary(tiny_program(), BASE, 0.0)
+    assert s["roi"] == pytest.approx((100 - 116) / 116)
+    assert s["payback_month"] is None
+    assert s["cost_share_of_revenue"] == pytest.approx(116 / 10_000)
+    s2 = roi.summary(tiny_program(), roi.Drivers(0.5, 0.5, 0.01, 0.8), 0.0)
+    # 1100 × 0.5/1.5 × 0.5 = 183.33 margin vs 58 cost per month: paid back in the first month
+    assert s2["payback_months"] == 1 and s2["roi"] == pytest.approx(
+        (2 * 183.333333 - 116) / 116, rel=1e-6
+    )
+
+
+def test_npv_discounts_monthly():
+    s = roi.summary(tiny_program(), roi.Drivers(0.5, 0.5, 0.01, 0.8), 0.12)
+    r = 1.12 ** (1 / 12) - 1
+    net = 1100 * 0.5 / 1.5 * 0.5 - 58
+    assert s["npv"] == pytest.approx(net / (1 + r) + net / (1 + r) ** 2)
+
+
+def test_break_even_lift_gives_zero_roi():
+    be = roi.break_even_lift(tiny_program(), BASE)
+    assert be == pytest.approx(0.10545454 / (1 - 0.10545454), rel=1e-5)
+    assert roi.summary(tiny_program(), roi.Drivers(be, 0.5, 0.01, 0.8), 0.0)[
+        "roi"
+    ] == pytest.approx(0, abs=1e-12)
+
+
+def test_monte_carlo_uses_the_same_formula_and_tornado_orders_by_swing():
+    data = tiny_program()
+    mc = roi.monte_carlo(data, BASE, 0.0, {}, draws=10_000)
+    assert len(mc) == 10_000 and np.allclose(mc["roi"], roi.summary(data, BASE, 0.0)["roi"])
+    mc2 = roi.monte_carlo(data, BASE, 0.03, {"gross_margin": (0.4, 0.6)}, draws=10_000, seed=1)
+    assert mc2["roi"].std() > 0 and mc2["gross_margin"].between(0.4, 0.6).all()
+    t = roi.tornado(data, BASE, 0.2, 0.0)
+    assert t["swing"].is_monotonic_decreasing
+    assert t.attrs["base_roi"] == pytest.approx(roi.summary(data, BASE, 0.0)["roi"])
+
+
+def test_retention_value_formula():
+    v = roi.retention_value(0.6, 100.0, 0.1, 0.05)
+    assert v["value_before"] == pytest.approx(100 * 0.6 / 0.5)
+    assert v["value_after"] == pytest.approx(100 * 0.65 / 0.45)
+    assert v["change"] == pytest.approx((0.65 / 0.45) / (0.6 / 0.5) - 1)
+
+
+def test_scenarios_apply_the_config_overrides():
+    from loyalty_roi import config
+
+    named = config.load_config().scenarios.named()
+    sc = roi.scenarios(tiny_program(), BASE, named, 0.0)
+    assert sc.loc["conservative", "lift"] == pytest.approx(0.05)
+    assert sc.loc["optimistic", "gross_margin"] == 0.40
+    assert sc.loc["base", "redemption_rate"] == 0.8  # null in the config: keep the estimate
+    assert sc.loc["conservative", "roi"] < sc.loc["base", "roi"] < sc.loc["optimistic", "roi"]
+
+
+@pytest.mark.slow
+def test_corrected_lift_is_far_closer_to_the_truth_than_the_naive_one(tmp_path):
+    """Fast truth check.  Issue 4 asks more (±15 % on the default data, 90 % coverage over 20 seeds);
+    `bench/coverage.py` measures that — see the issue note for the open campaign confound."""
+    from loyalty_roi import engine, incrementality
+
+    d = synth.generate(n_customers=12_000, seed=5)
+    for k, v in d.tables.items():
+        v.to_parquet(tmp_path / f"{k}.parquet", index=False)
+    panel = engine.customer_month_panel(engine.connect(tmp_path))
+    truth = d.truth["program_lift"]["revenue"]
+    res = incrementality.matched_did(panel, n_boot=200, seed=1)
+    naive = incrementality.naive_lift(panel)["lift"]
+    assert naive > 3 * truth  # self-selection: the naive comparison overstates the effect
+    assert abs(res.lift - truth) < abs(naive - truth) / 10
+    assert res.ci[0] < res.lift < res.ci[1] and res.ci[0] > 0
+    assert res.balance["smd_after"].head(4).abs().max() < 0.1  # matched features are balanced
+    assert any(s.startswith("Pre-trends:") for s in incrementality.diagnostics_sentences(res))
