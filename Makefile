@@ -53,8 +53,9 @@ lint: setup ## ruff on the library, tests and notebooks; notebooks committed wit
 	$(VENV)/bin/ruff format --check lib tests
 	$(VENV)/bin/nbstripout --verify --keep-id $$(git ls-files '*.ipynb')
 
-bench: setup $(TEST_STAMP) ## Benchmarks: engine vs DuckDB SQL vs pandas at 1M and 10M transactions (results in bench/results/)
+bench: setup $(TEST_STAMP) ## Benchmarks: engine vs SQL vs pandas (1M, 10M), lift coverage over 20 seeds (bench/results/)
 	$(PY) bench/engine_bench.py
+	$(PY) bench/coverage.py
 
 lab: setup ## Open JupyterLab on notebooks/
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1

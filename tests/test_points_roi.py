@@ -146,3 +146,19 @@ def test_corrected_lift_is_far_closer_to_the_truth_than_the_naive_one(tmp_path):
     assert res.ci[0] < res.lift < res.ci[1] and res.ci[0] > 0
     assert res.balance["smd_after"].head(4).abs().max() < 0.1  # matched features are balanced
     assert any(s.startswith("Pre-trends:") for s in incrementality.diagnostics_sentences(res))
+
+
+def test_whatif_explorer_shows_what_roi_computes():
+    import re
+
+    from loyalty_roi import widgets
+
+    data = tiny_program()
+    box = widgets.explorer(data, BASE, 0.0, "EUR")
+    sliders = {c.description: c for c in box.children if hasattr(c, "value") and hasattr(c, "min")}
+    headline = next(c for c in box.children if "whatif-roi" in str(getattr(c, "value", "")))
+    assert widgets.roi_text(roi.summary(data, BASE, 0.0), "EUR") in headline.value
+    sliders["Program lift"].value = 0.3
+    expected = roi.summary(data, roi.Drivers(0.3, 0.5, 0.01, 0.8), 0.0)
+    assert widgets.roi_text(expected, "EUR") in headline.value
+    assert re.search(r"ROI: \+\d", headline.value)

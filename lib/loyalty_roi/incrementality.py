@@ -91,6 +91,7 @@ def matched_did(
     n_boot: int = 400,
     seed: int = 0,
     min_treated: int = 20,
+    exact: pd.Series | None = None,
 ) -> DidResult:
     """Matched difference-in-differences around enrollment (see the module docstring).
 
@@ -105,6 +106,10 @@ def matched_did(
         Months before the pre-period whose behaviour the controls are matched on.
     k
         Nearest-neighbour controls per treated member (with replacement).
+    exact
+        Optional customer attribute (indexed by ``customer_id``) to match exactly on,
+        e.g. ``marketing_consent``: consenting customers receive campaigns, so a
+        consenting member must be compared with consenting non-members.
     """
     from sklearn.neighbors import NearestNeighbors
 
@@ -126,6 +131,11 @@ def matched_did(
     )
     enroll_idx = enr.reindex(ids).to_numpy(dtype=float) - lo
     rng = np.random.default_rng(seed)
+    strata = (
+        exact.reindex(ids).fillna(False).to_numpy()
+        if exact is not None
+        else np.zeros(len(ids), bool)
+    )
     span = pre + match_window
     rows_c, t_blocks, c_blocks = [], [], []
     bal_rows = []
@@ -154,9 +164,24 @@ def matched_did(
         ft, fc = feats(treated), feats(pool)
         mu, sd = fc.mean(0), fc.std(0)
         sd[sd == 0] = 1
-        nn = NearestNeighbors(n_neighbors=k).fit((fc - mu) / sd)
-        _, idx = nn.kneighbors((ft - mu) / sd)
-        matched, counts = np.unique(pool[idx.ravel()], return_counts=True)
+        picks = []
+        for stratum in np.unique(strata[treated]):
+            t_in = strata[treated] == stratum
+            c_in = np.flatnonzero(strata[pool] == stratum)
+            if len(c_in) < k:
+                continue
+            nn = NearestNeighbors(n_neighbors=k).fit((fc[c_in] - mu) / sd)
+            _, idx = nn.kneighbors((ft[t_in] - mu) / sd)
+            picks.append(pool[c_in[idx.ravel()]])
+        if not picks:
+            continue
+        kept = np.isin(
+            strata[treated],
+            [s_ for s_ in np.unique(strata[treated]) if (strata[pool] == s_).sum() >= k],
+        )
+        treated = treated[kept]
+        ft = ft[kept]
+        matched, counts = np.unique(np.concatenate(picks), return_counts=True)
         weights = counts / k  # each treated member spreads weight 1 over its k controls
         rel = np.arange(e - pre, e + q + 1)  # relative months −pre … +q
         t_blocks.append((rev[np.ix_(treated, rel)], None))

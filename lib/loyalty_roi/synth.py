@@ -268,7 +268,9 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthData:
     ]
     contacts_rows, tx_chunks = [], []
     truth_campaigns = {}
-    consent = rng.random(N) < np.where(member_since <= M, 0.85, 0.65)  # revised at enrollment below
+    # marketing consent is given once, independently of membership, so campaign
+    # audiences (and their extra orders) do not differ between members and non-members
+    consent = rng.random(N) < 0.7
 
     for t in range(M):
         alive = (acq <= t) & (t < death)
@@ -355,7 +357,6 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthData:
         )
         new_cust = (acq == t) & (t > 0)
         first_seen[new_cust] = first_ts[new_cust]
-        consent[enroll] = consent[enroll] | (rng.random(enroll.sum()) < 0.5)
         net_c = gross_c - disc_c
         spend[:, t] = np.bincount(cust, weights=net_c / 100, minlength=N)
         tier_at = np.where(member_since[cust] <= t, tier_idx[cust], -1)

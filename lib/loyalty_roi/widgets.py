@@ -6,11 +6,11 @@ the report uses), so what the explorer shows is what the report computes.
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
 
 import ipywidgets as w
 import matplotlib.pyplot as plt
-from IPython.display import display
 
 from . import roi
 from .plots import PALETTE, money_axis
@@ -58,7 +58,7 @@ def explorer(
     }
     headline = w.HTML()
     table = w.HTML()
-    out = w.Output()
+    chart = w.Image(format="png", layout=w.Layout(width="560px"))
     fig, ax = plt.subplots(figsize=(6, 2.8))
     plt.close(fig)
     (l1,) = ax.plot([], [], color=PALETTE[2], label="cumulative incremental margin")
@@ -68,8 +68,6 @@ def explorer(
     ax.set_title("What-if: margin vs cost")
     money_axis(ax, currency)
     ax.legend(fontsize=8)
-    with out:
-        display(fig, display_id="whatif-chart")
 
     def update(*_):
         d = replace(base, **{k: s.value for k, s in sliders.items()})
@@ -87,14 +85,15 @@ def explorer(
         l2.set_data(p.index, p["cum_cost"])
         ax.relim()
         ax.autoscale_view()
-        with out:
-            from IPython.display import update_display
-
-            update_display(fig, display_id="whatif-chart")
+        buf = io.BytesIO()
+        fig.savefig(
+            buf, format="png", dpi=80
+        )  # rendered here, so Lab and Voilà show the same image
+        chart.value = buf.getvalue()
 
     for s in sliders.values():
         s.observe(update, names="value")
     update()
     return w.VBox(
-        [w.HTML("<b>What-if explorer</b>"), *sliders.values(), headline, w.HBox([table, out])]
+        [w.HTML("<b>What-if explorer</b>"), *sliders.values(), headline, w.HBox([table, chart])]
     )
