@@ -53,9 +53,10 @@ lint: setup ## ruff on the library, tests and notebooks; notebooks committed wit
 	$(VENV)/bin/ruff format --check lib tests
 	$(VENV)/bin/nbstripout --verify --keep-id $$(git ls-files '*.ipynb')
 
-bench: setup $(TEST_STAMP) ## Benchmarks: engine vs SQL vs pandas (1M, 10M), lift coverage over 20 seeds (bench/results/)
+bench: setup $(TEST_STAMP) ## Benchmarks: engine vs SQL vs pandas (1M, 10M), lift coverage (20 seeds), what-if latency
 	$(PY) bench/engine_bench.py
 	$(PY) bench/coverage.py
+	$(PY) bench/whatif_bench.py
 
 lab: setup ## Open JupyterLab on notebooks/
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1

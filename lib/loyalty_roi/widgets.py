@@ -11,6 +11,8 @@ from dataclasses import replace
 
 import ipywidgets as w
 import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from . import roi
 from .plots import PALETTE, money_axis
@@ -68,6 +70,13 @@ def explorer(
     ax.set_title("What-if: margin vs cost")
     money_axis(ax, currency)
     ax.legend(fontsize=8)
+    ticks = np.arange(0, len(data.months), max(1, len(data.months) // 6))
+    ax.set_xticks(
+        ticks, [data.months[i].strftime("%Y-%m") for i in ticks]
+    )  # plain positions: no date locator
+    fig.tight_layout()
+    fig.set_dpi(72)
+    canvas = FigureCanvasAgg(fig)
 
     def update(*_):
         d = replace(base, **{k: s.value for k, s in sliders.items()})
@@ -81,14 +90,15 @@ def explorer(
             .round(0)
             .to_html()
         )
-        l1.set_data(p.index, p["cum_margin"])
-        l2.set_data(p.index, p["cum_cost"])
+        x = np.arange(len(p))
+        l1.set_data(x, p["cum_margin"].to_numpy())
+        l2.set_data(x, p["cum_cost"].to_numpy())
         ax.relim()
         ax.autoscale_view()
         buf = io.BytesIO()
-        fig.savefig(
-            buf, format="png", dpi=80
-        )  # rendered here, so Lab and Voilà show the same image
+        # rendered here, so Lab and Voilà show the same image; the Agg canvas draws once
+        # (savefig with a "tight" bbox, the house default, would draw twice per move)
+        canvas.print_png(buf)
         chart.value = buf.getvalue()
 
     for s in sliders.values():
