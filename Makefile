@@ -18,7 +18,7 @@ export UV_PYTHON_DOWNLOADS := never
 MONTH ?= latest
 CONFIG ?= config/workbook.yml
 
-.PHONY: help setup report test lint lab bench clean
+.PHONY: help setup report test lint lab dashboard bench clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -38,6 +38,8 @@ $(SETUP_STAMP): $(UV) uv.lock pyproject.toml
 $(TEST_STAMP): $(SETUP_STAMP)
 	$(UV) sync --frozen --inexact --python $(PYTHON) --extra dev --extra spark
 	$(REGISTER_KERNEL)
+	@command -v chromium >/dev/null || { echo "installing Debian chromium for the browser tests"; \
+	  apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 	@touch $@
 
 setup: $(SETUP_STAMP) ## Create .venv from uv.lock and register the Jupyter kernel (idempotent)
@@ -57,6 +59,9 @@ bench: setup $(TEST_STAMP) ## Benchmarks: engine vs SQL vs pandas (1M, 10M), lif
 	$(PY) bench/engine_bench.py
 	$(PY) bench/coverage.py
 	$(PY) bench/whatif_bench.py
+
+dashboard: setup ## Serve the what-if explorer (notebook 05) with Voilà on http://127.0.0.1:8866
+	$(VENV)/bin/voila notebooks/05_whatif_dashboard.ipynb --no-browser --port=8866 --Voila.ip=127.0.0.1
 
 lab: setup ## Open JupyterLab on notebooks/
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1

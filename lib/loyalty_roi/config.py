@@ -236,7 +236,7 @@ def load_config(
     Parameters
     ----------
     path
-        YAML file; default ``config/workbook.yml`` in the project.
+        YAML file; default ``$LOYALTY_ROI_CONFIG`` if set, else ``config/workbook.yml`` in the project.
     overrides
         Dotted keys to replace, e.g. ``{"finance.gross_margin": 0.3}``; values of
         ``None`` are ignored so notebook parameters can default to "use the config".
@@ -246,7 +246,8 @@ def load_config(
     ConfigError
         With the file, the offending key and how to fix it.
     """
-    cfg_path = resolve_path(path) if path else DEFAULT_CONFIG
+    env = os.environ.get("LOYALTY_ROI_CONFIG")
+    cfg_path = resolve_path(path) if path else (resolve_path(env) if env else DEFAULT_CONFIG)
     if not cfg_path.exists():
         raise ConfigError(
             f"config file {cfg_path} does not exist — fix: pass an existing file, "

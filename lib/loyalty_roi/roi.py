@@ -360,3 +360,50 @@ def annual_retention_and_margin(panel: pd.DataFrame, gross_margin: float) -> tup
         * gross_margin
     )
     return float(retention), float(margin)
+
+
+def save_inputs(
+    path,
+    data: ProgramData,
+    base: Drivers,
+    lift_se: float,
+    annual_discount_rate: float,
+    currency: str,
+) -> None:
+    """Write what the what-if explorer needs (monthly arrays and the estimated drivers) as JSON."""
+    import json
+    from dataclasses import asdict
+    from pathlib import Path
+
+    payload = {
+        "months": [m.strftime("%Y-%m-%d") for m in data.months],
+        "member_revenue": data.member_revenue.tolist(),
+        "points_issued": data.points_issued.tolist(),
+        "running_costs": {c: data.running_costs[c].tolist() for c in data.running_costs.columns},
+        "total_revenue": data.total_revenue.tolist(),
+        "cost_source": data.cost_source,
+        "drivers": asdict(base),
+        "lift_se": lift_se,
+        "annual_discount_rate": annual_discount_rate,
+        "currency": currency,
+    }
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(payload, indent=2), encoding="utf-8")
+
+
+def load_inputs(path) -> tuple[ProgramData, Drivers, dict]:
+    """Read :func:`save_inputs` output: program data, base drivers and the rest (rate, currency, se)."""
+    import json
+    from pathlib import Path
+
+    p = json.loads(Path(path).read_text(encoding="utf-8"))
+    months = pd.DatetimeIndex(pd.to_datetime(p["months"]), name="month")
+    data = ProgramData(
+        months,
+        np.array(p["member_revenue"]),
+        np.array(p["points_issued"]),
+        pd.DataFrame(p["running_costs"], index=months),
+        np.array(p["total_revenue"]),
+        p["cost_source"],
+    )
+    return data, Drivers(**p["drivers"]), p

@@ -75,6 +75,7 @@ def explorer(
         ticks, [data.months[i].strftime("%Y-%m") for i in ticks]
     )  # plain positions: no date locator
     fig.tight_layout()
+    fig.subplots_adjust(left=0.24)  # room for the money tick labels
     fig.set_dpi(72)
     canvas = FigureCanvasAgg(fig)
 
@@ -87,7 +88,7 @@ def explorer(
             p[["incremental_revenue", "incremental_margin", "program_cost", "net"]]
             .sum()
             .to_frame(f"total ({currency})")
-            .round(0)
+            .map(lambda v: f"{v:,.0f}")
             .to_html()
         )
         x = np.arange(len(p))
