@@ -6,8 +6,9 @@
 * :func:`redemption_by_cohort` — the points of each earn month, followed FIFO
   (redemptions and expiries consume the oldest points first) to see what share
   was redeemed by each age;
-* :func:`ultimate_redemption` — chain-ladder projection of every earn cohort's
-  redemption curve to its ultimate value; breakage = 1 − ultimate redemption;
+* :func:`ultimate_redemption` — projection of every earn cohort's redemption
+  curve to its ultimate value (additive development by age); breakage = 1 −
+  ultimate redemption;
 * :func:`liability` — outstanding points × cost per point × expected redemption.
 """
 
@@ -137,39 +138,40 @@ def redemption_by_cohort(ledger: pd.DataFrame) -> pd.DataFrame:
 
 
 def ultimate_redemption(curves: pd.DataFrame, expiry_months: int | None = None) -> pd.DataFrame:
-    """Project each cohort's redemption curve to its ultimate share (chain ladder).
+    """Project each cohort's redemption curve to its ultimate share (additive development).
 
-    Age-to-age factors are the volume-weighted ratios of cumulative redemption
-    at age ``a+1`` vs ``a`` over all cohorts observed at both ages; a cohort's
-    latest observed share is developed to the last age any cohort reached (or
-    to ``expiry_months``, after which nothing more can be redeemed).  Returns
-    per cohort: ``issued, redeemed_to_date, expired_to_date, ultimate_share,
-    breakage = 1 − ultimate_share``.
+    The expected *increment* of the cumulative redeemed share at each age is the
+    issued-weighted mean over the cohorts observed at that age; a cohort's
+    ultimate share = its observed share + the expected increments for the ages
+    it has not reached yet (up to ``expiry_months``, after which nothing more is
+    redeemed).  Unlike a multiplicative chain ladder this also works for young
+    cohorts that have redeemed nothing yet (FIFO redeems older points first).
+    Returns per cohort: ``issued, age, redeemed_to_date, expired_to_date,
+    ultimate_share, breakage = 1 − ultimate_share``.
     """
-    wide = curves.pivot(index="cohort", columns="age", values="redeemed_cum")
+    wide = curves.pivot(index="cohort", columns="age", values="redeemed_share")
     issued = curves.groupby("cohort")["issued"].first()
-    max_age = (
+    max_age = int(
         wide.columns.max() if expiry_months is None else min(wide.columns.max(), expiry_months)
     )
-    factors = {}
-    for a in range(int(max_age)):
-        both = wide[[a, a + 1]].dropna()
-        factors[a] = both[a + 1].sum() / both[a].sum() if len(both) and both[a].sum() > 0 else 1.0
+    increments = {}
+    for a in range(1, max_age + 1):
+        both = wide[[a - 1, a]].dropna()
+        w = issued.reindex(both.index)
+        increments[a] = float(((both[a] - both[a - 1]) * w).sum() / w.sum()) if len(both) else 0.0
     rows = []
     for c, row in wide.iterrows():
         last = int(row.last_valid_index())
-        value = row[last]
-        for a in range(last, int(max_age)):
-            value *= factors.get(a, 1.0)
-        exp = curves[(curves["cohort"] == c)]["expired_cum"].max()
+        share = row[last] + sum(increments.get(a, 0.0) for a in range(last + 1, max_age + 1))
+        sub = curves[curves["cohort"] == c]
         rows.append(
             {
                 "cohort": c,
                 "issued": issued[c],
                 "age": last,
-                "redeemed_to_date": row[last],
-                "expired_to_date": exp,
-                "ultimate_share": min(1.0, value / issued[c]),
+                "redeemed_to_date": float(sub["redeemed_cum"].max()),
+                "expired_to_date": float(sub["expired_cum"].max()),
+                "ultimate_share": min(1.0, share),
             }
         )
     out = pd.DataFrame(rows).set_index("cohort")
