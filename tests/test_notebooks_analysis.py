@@ -143,3 +143,29 @@ def test_roi_notebook_says_what_is_missing(mid_processed, tmp_path):
     assert "Not available — provide the `points_ledger` table" in text
     assert "Not available — provide the `campaigns` table" in text
     assert "Costs from: config" in text
+
+
+def test_roi_notebook_without_non_members_says_so(mid_processed, tmp_path):
+    import pandas as pd
+
+    d = tmp_path / "p"
+    d.mkdir()
+    for f in mid_processed.glob("*.parquet"):
+        shutil.copy(f, d / f.name)
+    cust = pd.read_parquet(d / "customers.parquet")
+    members = set(cust.loc[cust["is_member"], "customer_id"])
+    cust[cust["is_member"]].to_parquet(d / "customers.parquet", index=False)
+    for name in ("transactions", "points_ledger", "tier_history", "campaign_contacts", "surveys"):
+        t = pd.read_parquet(d / f"{name}.parquet")
+        keep = t["customer_id"].isin(members)
+        if name == "transactions":
+            keep = keep | t["customer_id"].isna()
+        t[keep].to_parquet(d / f"{name}.parquet", index=False)
+    text, _, errors = run(
+        "04_analyse_roi_scenarios.ipynb",
+        tmp_path / "04.ipynb",
+        {"processed_dir": str(d), "n_boot": 50},
+    )
+    assert not errors
+    assert "Not available: every customer is a member" in text
+    assert "need the corrected lift" in text

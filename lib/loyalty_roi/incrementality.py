@@ -449,3 +449,20 @@ def lift_table(naive: dict, did: DidResult, truth: float | None = None) -> pd.Da
     if truth is not None:
         out["error_vs_truth"] = out["lift"] - truth
     return out
+
+
+def corrected_lift(panel: pd.DataFrame, **kwargs) -> tuple[DidResult | None, str | None]:
+    """:func:`matched_did`, or ``(None, reason)`` when the data cannot support it.
+
+    The corrected lift needs members who enrolled inside the data window with
+    enough history, and non-members to compare them with.
+    """
+    if panel["is_member"].all() or not (~panel.groupby("customer_id")["is_member"].max()).any():
+        return None, (
+            "Not available: every customer is a member, so there is no one to compare members with — "
+            "provide transactions of non-members (or of members before they enrolled)."
+        )
+    try:
+        return matched_did(panel, **kwargs), None
+    except ValueError as exc:
+        return None, f"Not available: {exc}. Provide a longer history or more enrollments."
