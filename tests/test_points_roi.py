@@ -162,3 +162,8 @@ def test_whatif_explorer_shows_what_roi_computes():
     expected = roi.summary(data, roi.Drivers(0.3, 0.5, 0.01, 0.8), 0.0)
     assert widgets.roi_text(expected, "EUR") in headline.value
     assert re.search(r"ROI: \+\d", headline.value)
+
+
+def test_scenarios_without_named_scenarios_is_an_empty_table():
+    sc = roi.scenarios(tiny_program(), BASE, {}, 0.0)
+    assert sc.empty and "roi" in sc.columns and sc.index.name == "scenario"

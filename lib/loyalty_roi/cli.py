@@ -12,6 +12,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -82,16 +83,17 @@ def report(
     out = resolve_path(out)
     out.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".staging-{month}-", dir=out))
+    started = dt.datetime.now()
+    timings = []
     try:
         for nb in NOTEBOOKS:
             typer.echo(f"[{month}] running {nb} …")
+            params = {"config_path": str(resolve_path(config))}
+            if nb != "01_ingest_data.ipynb":
+                params["month"] = month
+            t0 = time.perf_counter()
             try:
-                run_notebook(
-                    notebook_path(nb),
-                    staging / nb,
-                    {"config_path": str(resolve_path(config))},
-                    timeout=timeout,
-                )
+                run_notebook(notebook_path(nb), staging / nb, params, timeout=timeout)
             except PapermillExecutionError as exc:
                 failed = out / month / "_failed" / dt.datetime.now().strftime("%Y%m%dT%H%M%S")
                 failed.mkdir(parents=True, exist_ok=True)
@@ -100,17 +102,45 @@ def report(
                     f"{nb}: cell {exc.cell_index}: {exc.ename}: {exc.evalue}\n"
                 )
                 _fail(
-                    f"{nb} failed in cell {exc.cell_index}: {exc.ename}: {exc.evalue.splitlines()[0] if exc.evalue else ''}"
+                    f"{nb} failed in cell {exc.cell_index}: {exc.ename}: "
+                    f"{exc.evalue.splitlines()[0] if exc.evalue else ''}"
                 )
-        for name in ("quality_report.csv", "quality_report.json"):
-            src = cfg.data.processed_path / name
-            if src.exists():
-                shutil.copy2(src, staging / name)
+            timings.append(
+                {"notebook": nb, "seconds": round(time.perf_counter() - t0, 1), "status": "ok"}
+            )
+        _build_report_files(staging, month, cfg, config, timings, started)
         _publish(staging, out / month)
         typer.secho(f"report written to {out / month}", fg=typer.colors.GREEN)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _build_report_files(
+    staging: Path, month: str, cfg, config: Path, timings: list, started
+) -> None:
+    """HTML without code per notebook, figures, tables (CSV + XLSX), index page and manifest."""
+    from . import report
+
+    processed = cfg.data.processed_path
+    figures = []
+    for nb in NOTEBOOKS:
+        report.notebook_to_html(staging / nb, staging / f"{Path(nb).stem}.html")
+        figures += report.extract_figures(staging / nb, staging / "figures")
+    for name in ("quality_report.csv", "quality_report.json"):
+        if (processed / name).exists():
+            shutil.copy2(processed / name, staging / name)
+    report.export_tables(processed, staging, cfg.currency)
+    key = [f for f in figures if f.name.startswith("04_")][:1] or figures[:1]
+    report.index_page(staging, month, processed, NOTEBOOKS, key, cfg.currency)
+    report.write_manifest(
+        staging,
+        {"month": month, "config": str(config)},
+        resolve_path(config),
+        processed,
+        timings,
+        started,
+    )
 
 
 def _publish(staging: Path, target: Path) -> None:

@@ -457,6 +457,8 @@ def scorecard(
             by = pd.Timestamp(pd.Period(t.by, freq="M").to_timestamp())
             baseline = s.get(b_month, np.nan)
             target_value = baseline * (1 + t.change)
+            if k.is_rate:
+                target_value = min(target_value, 1.0)  # a share cannot pass 100 %
             total = max(1, _months_between(b_month, by))
             elapsed = min(max(0, _months_between(b_month, m)), total)
             expected = baseline + (target_value - baseline) * elapsed / total

@@ -185,7 +185,26 @@ def scenarios(
                 **r,
             }
         )
-    return pd.DataFrame(rows).set_index("scenario")
+    cols = [
+        "scenario",
+        "lift",
+        "gross_margin",
+        "redemption_rate",
+        "cost_factor",
+        "roi",
+        "return_per_unit",
+        "incremental_revenue",
+        "incremental_margin",
+        "program_cost",
+        "net",
+        "npv",
+        "payback_month",
+        "payback_months",
+        "cost_share_of_revenue",
+    ]
+    return pd.DataFrame(rows, columns=cols).set_index(
+        "scenario"
+    )  # empty (with columns) without named scenarios
 
 
 TORNADO_DRIVERS = (
@@ -369,8 +388,12 @@ def save_inputs(
     lift_se: float,
     annual_discount_rate: float,
     currency: str,
+    extra: dict | None = None,
 ) -> None:
-    """Write what the what-if explorer needs (monthly arrays and the estimated drivers) as JSON."""
+    """Write what the what-if explorer (and the report's summary) needs as JSON.
+
+    ``extra`` adds summary figures (lift interval, naive lift, verdict, …) for the index page.
+    """
     import json
     from dataclasses import asdict
     from pathlib import Path
@@ -386,6 +409,7 @@ def save_inputs(
         "lift_se": lift_se,
         "annual_discount_rate": annual_discount_rate,
         "currency": currency,
+        **(extra or {}),
     }
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(payload, indent=2), encoding="utf-8")

@@ -1,0 +1,234 @@
+"""The monthly report set: HTML without code, figures, tables, manifest and the index page.
+
+Everything here works on a staging folder that the CLI moves into
+``reports/YYYY-MM/`` only when the whole run succeeded.  All HTML is
+self-contained (figures embedded, no CDN scripts) and every piece of text
+that comes from data is escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import html
+import json
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+
+from .config import PROJ_ROOT
+
+TEMPLATES = Path(__file__).parent / "templates"
+PACKAGES = (
+    "pandas",
+    "numpy",
+    "duckdb",
+    "ibis-framework",
+    "pymc-marketing",
+    "papermill",
+    "nbconvert",
+    "matplotlib",
+    "seaborn",
+    "pandera",
+    "loyalty-roi",
+)
+
+
+def notebook_to_html(nb_path: Path, html_path: Path) -> None:
+    """Export an executed notebook to self-contained HTML without code cells."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        template_name="offline",
+        extra_template_basedirs=[str(TEMPLATES)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    body, _ = exporter.from_notebook_node(nbformat.read(nb_path, as_version=4))
+    html_path.write_text(body, encoding="utf-8")
+
+
+def extract_figures(nb_path: Path, fig_dir: Path) -> list[Path]:
+    """Write every PNG output of a notebook as ``<notebook>_<nn>.png``."""
+    fig_dir.mkdir(parents=True, exist_ok=True)
+    nb = nbformat.read(nb_path, as_version=4)
+    out, n = [], 0
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            png = o.get("data", {}).get("image/png")
+            if png:
+                n += 1
+                f = fig_dir / f"{nb_path.stem}_{n:02d}.png"
+                f.write_bytes(base64.b64decode(png))
+                out.append(f)
+    return out
+
+
+def export_tables(processed: Path, out_dir: Path, currency: str) -> dict[str, pd.DataFrame]:
+    """The main tables as CSV plus one XLSX workbook with a sheet per table."""
+    derived = processed / "derived"
+    tables: dict[str, pd.DataFrame] = {}
+    for name in ("scorecard", "kpi_monthly", "program_pnl", "customer_segments"):
+        f = derived / f"{name}.parquet"
+        if f.exists():
+            df = pd.read_parquet(f)
+            if name == "customer_segments":  # aggregate only: no customer-level rows in a report
+                df = (
+                    df.groupby("segment", observed=True)
+                    .agg(customers=("customer_id", "size"), revenue=("monetary", "sum"))
+                    .reset_index()
+                )
+            tables[name] = df
+    q = processed / "quality_report.csv"
+    if q.exists():
+        tables["data_quality"] = pd.read_csv(q)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, df in tables.items():
+        df.to_csv(out_dir / f"{name}.csv", index=False)
+    money_fmt = f'#,##0.00 "{currency}"'
+    with pd.ExcelWriter(out_dir / "loyalty_report.xlsx", engine="openpyxl") as xl:
+        for name, df in tables.items():
+            df.to_excel(xl, sheet_name=name[:31], index=False)
+            ws = xl.sheets[name[:31]]
+            for j, col in enumerate(df.columns, start=1):
+                letter = ws.cell(row=1, column=j).column_letter
+                ws.column_dimensions[letter].width = max(12, min(40, len(str(col)) + 4))
+                money = any(k in str(col) for k in ("revenue", "margin", "cost", "net", "amount"))
+                if pd.api.types.is_float_dtype(df[col]):
+                    for row in range(2, len(df) + 2):
+                        ws.cell(row=row, column=j).number_format = money_fmt if money else "0.000"
+    return tables
+
+
+def _git_commit() -> str | None:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=PROJ_ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def write_manifest(
+    out_dir: Path,
+    params: dict,
+    config_path: Path,
+    processed: Path,
+    timings: list[dict],
+    started: dt.datetime,
+) -> Path:
+    """``manifest.json``: parameters, config hash, input fingerprints, versions, commit, timings."""
+    q = processed / "quality_report.json"
+    inputs = json.loads(q.read_text(encoding="utf-8")).get("inputs", {}) if q.exists() else {}
+    versions = {}
+    for p in PACKAGES:
+        try:
+            versions[p] = metadata.version(p)
+        except metadata.PackageNotFoundError:
+            versions[p] = None
+    manifest = {
+        "parameters": params,
+        "config": {
+            "path": str(config_path),
+            "sha256": hashlib.sha256(config_path.read_bytes()).hexdigest(),
+        },
+        "inputs_sha256": inputs,
+        "versions": {"python": platform.python_version(), **versions},
+        "lock_sha256": hashlib.sha256((PROJ_ROOT / "uv.lock").read_bytes()).hexdigest()
+        if (PROJ_ROOT / "uv.lock").exists()
+        else None,
+        "git_commit": _git_commit(),
+        "started": started.isoformat(timespec="seconds"),
+        "finished": dt.datetime.now().isoformat(timespec="seconds"),
+        "notebooks": timings,
+    }
+    f = out_dir / "manifest.json"
+    f.write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
+    return f
+
+
+def _table_html(df: pd.DataFrame) -> str:
+    return df.to_html(index=False, escape=True, classes="tbl", border=0, na_rep="—")
+
+
+def index_page(
+    out_dir: Path,
+    month: str,
+    processed: Path,
+    notebooks: list[str],
+    figures: list[Path],
+    currency: str,
+) -> Path:
+    """``index.html``: the executive summary with links to every section."""
+    e = html.escape
+    parts = [f"<h1>Loyalty program report — {e(month)}</h1>"]
+    w = processed / "derived" / "whatif_inputs.json"
+    if w.exists():
+        s = json.loads(w.read_text(encoding="utf-8"))
+        lo, hi = s.get("lift_ci", [float("nan")] * 2)
+        parts.append(
+            "<section class='verdict'><h2>Verdict</h2>"
+            f"<p class='verdict-text'>{e(s.get('verdict', ''))}</p>"
+            f"<p>Corrected program lift {s['drivers']['lift']:+.1%} (95% interval {lo:+.1%} to {hi:+.1%}) "
+            f"vs the naive member/non-member comparison {s.get('naive_lift', float('nan')):+.0%}.</p>"
+            "</section>"
+        )
+    else:
+        parts.append(
+            "<section class='verdict'><h2>Verdict</h2><p class='verdict-text'>Not available — the "
+            "corrected lift could not be estimated (see notebook 04).</p></section>"
+        )
+    sc = processed / "derived" / "scorecard.parquet"
+    if sc.exists():
+        card = pd.read_parquet(sc)
+        tracked = card[card["target"] != "—"]
+        parts.append(
+            "<h2>KPIs against targets</h2>" + _table_html(tracked if len(tracked) else card.head(8))
+        )
+    ledger = processed / "points_ledger.parquet"
+    if ledger.exists():
+        from . import points
+
+        led = pd.read_parquet(ledger)
+        ult = points.ultimate_redemption(points.redemption_by_cohort(led), expiry_months=12)
+        cpp = (
+            json.loads(w.read_text(encoding="utf-8"))["drivers"]["cost_per_point"]
+            if w.exists()
+            else 0.0
+        )
+        parts.append(
+            f"<h2>Points liability</h2><p>{e(points.liability_sentence(points.liability(led, ult, cpp), currency))}</p>"
+        )
+    if figures:
+        f = figures[0]
+        data = base64.b64encode(f.read_bytes()).decode()
+        parts.append(
+            f"<h2>Key figure</h2><img alt='{e(f.stem)}' src='data:image/png;base64,{data}' width='720'>"
+        )
+    parts.append(
+        "<h2>Sections</h2><ul>"
+        + "".join(
+            f"<li><a href='{e(Path(nb).stem)}.html'>{e(Path(nb).stem.replace('_', ' '))}</a></li>"
+            for nb in notebooks
+        )
+        + "</ul><p>Tables: <a href='loyalty_report.xlsx'>loyalty_report.xlsx</a> and CSV files; figures in "
+        "<code>figures/</code>; run details in <a href='manifest.json'>manifest.json</a>.</p>"
+    )
+    style = (
+        "body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;color:#222}"
+        ".tbl{border-collapse:collapse;font-size:.9em}.tbl td,.tbl th{border-bottom:1px solid #ddd;"
+        "padding:4px 8px;text-align:left}.verdict{background:#eef5f9;padding:.5em 1em;border-radius:6px}"
+    )
+    page = (
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Loyalty report {e(month)}</title>"
+        f"<style>{style}</style></head><body>{''.join(parts)}</body></html>"
+    )
+    f = out_dir / "index.html"
+    f.write_text(page, encoding="utf-8")
+    return f
