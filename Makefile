@@ -23,9 +23,10 @@ CONFIG ?= config/workbook.yml
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
+# uv comes from PyPI; PIP_CONFIG_FILE=/dev/null ignores machine-wide pip settings (uv reads none of them)
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
-	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	PIP_CONFIG_FILE=/dev/null $(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
 REGISTER_KERNEL = $(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (loyalty-roi)" >/dev/null
 
