@@ -82,6 +82,16 @@ def report(
     month = resolve_month(month, cfg)
     out = resolve_path(out)
     out.mkdir(parents=True, exist_ok=True)
+    from .runlock import LockedError, RunLock
+
+    try:
+        lock = RunLock(out, month).acquire()
+    except LockedError as exc:
+        _fail(str(exc), 3)
+    if lock.stale_removed:
+        typer.echo(
+            f"[{month}] a killed run (pid {lock.stale_removed.get('pid')}) left a stale lock: taken over"
+        )
     staging = Path(tempfile.mkdtemp(prefix=f".staging-{month}-", dir=out))
     started = dt.datetime.now()
     timings = []
@@ -114,6 +124,7 @@ def report(
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
+        lock.release()
 
 
 def _build_report_files(

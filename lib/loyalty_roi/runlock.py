@@ -1,0 +1,90 @@
+"""One report run per month at a time: a lock file with the owner's PID.
+
+``reports/.locks/YYYY-MM.lock`` is created atomically (``O_EXCL``).  A second
+run for the same month refuses with a clear message; a lock whose process no
+longer exists (a run killed with ``kill -9``) is stale: it is replaced, and the
+staging folders that run left behind are removed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+from pathlib import Path
+
+from .errors import WorkbookError
+
+
+class LockedError(WorkbookError):
+    """Another live run holds the lock for this month."""
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this PID exists."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class RunLock:
+    """Lock for the report of one month under ``out_dir``."""
+
+    def __init__(self, out_dir: Path, month: str):
+        self.out_dir = Path(out_dir)
+        self.month = month
+        self.path = self.out_dir / ".locks" / f"{month}.lock"
+        self.stale_removed: dict | None = None
+
+    def acquire(self) -> RunLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                try:
+                    owner = json.loads(self.path.read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    owner = {"pid": -1, "started": "unknown"}
+                if owner.get("pid", -1) > 0 and pid_alive(owner["pid"]):
+                    raise LockedError(
+                        f"a report for {self.month} is already running (pid {owner['pid']}, started "
+                        f"{owner.get('started')}) — wait for it to finish; if that process is gone, delete "
+                        f"{self.path}"
+                    ) from None
+                self.stale_removed = owner  # killed run: take over and clean up after it
+                self.path.unlink(missing_ok=True)
+                for d in self.out_dir.glob(f".staging-{self.month}-*"):
+                    shutil.rmtree(d, ignore_errors=True)
+                continue
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(
+                    {
+                        "pid": os.getpid(),
+                        "started": dt.datetime.now().isoformat(timespec="seconds"),
+                    },
+                    f,
+                )
+            return self
+        raise LockedError(
+            f"could not take the lock {self.path} — delete it if no report is running"
+        )
+
+    def release(self) -> None:
+        try:
+            owner = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return
+        if owner.get("pid") == os.getpid():
+            self.path.unlink(missing_ok=True)
+
+    def __enter__(self) -> RunLock:
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
