@@ -198,3 +198,13 @@ def test_demo_data_is_generated_once_per_parameter_set(tmp_path):
 def test_load_processed_requires_the_required_tables(tmp_path):
     with pytest.raises(DataError, match="run notebook 01"):
         ingest.load_processed(tmp_path)
+
+
+def test_a_new_ingest_clears_results_derived_from_the_old_tables(small_raw, tmp_path):
+    out = tmp_path / "processed"
+    run(small_raw, out)
+    stale = out / "derived" / "points_liability.json"
+    stale.parent.mkdir(parents=True)
+    stale.write_text("{}")
+    run(small_raw, out)
+    assert not stale.exists()

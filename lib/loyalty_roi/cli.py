@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -185,9 +184,5 @@ def validate(config: ConfigOpt = DEFAULT_CONFIG_ARG) -> None:
         typer.echo(issues.to_string(index=False))
 
 
-def main() -> None:  # pragma: no cover
-    app()
-
-
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(app())
+    app()

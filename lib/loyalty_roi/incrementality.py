@@ -35,7 +35,7 @@ controls over-represent churned customers and the lift is overstated).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -70,7 +70,6 @@ class DidResult:
     controls: int
     member_post_revenue: float  # mean revenue per treated member-month after enrollment
     counterfactual_post_revenue: float
-    boot: np.ndarray = field(repr=False, default_factory=lambda: np.array([]))
 
     @property
     def incremental_revenue_per_member_month(self) -> float:
@@ -263,7 +262,6 @@ def matched_did(
         controls=sum(len(c) for c, _ in c_blocks),
         member_post_revenue=member_post,
         counterfactual_post_revenue=member_post / (1 + res_lift),
-        boot=boots,
     )
 
 

@@ -21,6 +21,7 @@ import io
 import json
 import os
 import re
+import shutil
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -913,28 +914,25 @@ def _quality_row(res: TableResult) -> dict:
     return row
 
 
-def _atomic_write_parquet(df: pd.DataFrame, path: Path) -> None:
+def _atomic_write(path: Path, write) -> None:
+    """Write ``path`` via a temp file in the same folder and an atomic rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
-        df.to_parquet(tmp, index=False)
+        write(tmp)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _atomic_write_parquet(df: pd.DataFrame, path: Path) -> None:
+    _atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
 
 
 def _atomic_write_text(text: str, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    _atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
 def ingest(
@@ -1024,6 +1022,8 @@ def ingest(
     result = IngestResult(tables, quality, issues, missing, inputs)
     if out_dir is not None:
         out = Path(out_dir)
+        # results derived from the previous tables (segments, CLV, verdict, liability) are stale now
+        shutil.rmtree(out / "derived", ignore_errors=True)
         for name in TABLES:
             target = out / f"{name}.parquet"
             if name in tables:

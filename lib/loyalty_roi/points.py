@@ -215,3 +215,22 @@ def liability_sentence(liab: dict, currency: str) -> str:
         f"{currency} {liab['cost_per_point']:.3f} per point. Over all earn cohorts, "
         f"{liab['overall_breakage']:.0%} of issued points are expected never to be redeemed (breakage)."
     )
+
+
+def save_liability(liab: dict, processed_dir) -> None:
+    """Keep the liability computed in notebook 04 for the report's index page."""
+    import json
+    from pathlib import Path
+
+    f = Path(processed_dir) / "derived" / "points_liability.json"
+    f.parent.mkdir(parents=True, exist_ok=True)
+    f.write_text(json.dumps(liab, indent=2), encoding="utf-8")
+
+
+def load_liability(processed_dir) -> dict | None:
+    """The liability saved by :func:`save_liability`, or None."""
+    import json
+    from pathlib import Path
+
+    f = Path(processed_dir) / "derived" / "points_liability.json"
+    return json.loads(f.read_text(encoding="utf-8")) if f.exists() else None

@@ -191,19 +191,12 @@ def index_page(
         parts.append(
             "<h2>KPIs against targets</h2>" + _table_html(tracked if len(tracked) else card.head(8))
         )
-    ledger = processed / "points_ledger.parquet"
-    if ledger.exists():
-        from . import points
+    from . import points
 
-        led = pd.read_parquet(ledger)
-        ult = points.ultimate_redemption(points.redemption_by_cohort(led), expiry_months=12)
-        cpp = (
-            json.loads(w.read_text(encoding="utf-8"))["drivers"]["cost_per_point"]
-            if w.exists()
-            else 0.0
-        )
+    liab = points.load_liability(processed)
+    if liab is not None:
         parts.append(
-            f"<h2>Points liability</h2><p>{e(points.liability_sentence(points.liability(led, ult, cpp), currency))}</p>"
+            f"<h2>Points liability</h2><p>{e(points.liability_sentence(liab, currency))}</p>"
         )
     if figures:
         f = figures[0]
