@@ -1,54 +1,89 @@
-"""`loyalty-roi report` end to end on a mid-size demo: the report set, offline and complete."""
+"""`loyalty-roi report` end to end: the report set, privacy, escaping, safe publishing, backfill.
 
+One demo program (3,000 customers) is exported as raw files, then names in the
+raw exports are replaced by HTML (`<script>alert(1)</script>` as a store and a
+campaign name) and the report runs on those files like a customer's export.
+"""
+
+import hashlib
 import json
+import os
+import re
+import shutil
+import signal
 import subprocess
 import sys
+import threading
+import time
+import zipfile
+from pathlib import Path
 
+import nbformat
+import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from loyalty_roi.config import PROJ_ROOT
+from loyalty_roi.config import NOTEBOOKS_DIR, PROJ_ROOT, load_config
 
 pytestmark = pytest.mark.slow
+ARTIFACTS = PROJ_ROOT / "test-artifacts"
+EVIL = "<script>alert(1)</script>"
+MONTH = "2026-10"
+
+
+def cli(*args, wait=True):
+    cmd = [sys.executable, "-m", "loyalty_roi.cli", *map(str, args)]
+    if not wait:
+        return subprocess.Popen(
+            cmd, cwd=PROJ_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=PROJ_ROOT, timeout=1800)
+
+
+def tree(folder: Path) -> dict[str, str]:
+    """sha256 of every file under ``folder`` except the failure records in ``_failed/``."""
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and "_failed" not in p.relative_to(folder).parts
+    }
 
 
 @pytest.fixture(scope="module")
-def report_dir(tmp_path_factory):
+def workspace(tmp_path_factory):
+    from loyalty_roi.synth import ensure_demo_data
+
     d = tmp_path_factory.mktemp("report")
-    cfg = d / "cfg.yml"
+    data = {
+        "raw_dir": str(d / "raw"),
+        "mapping": str(d / "raw" / "mapping.yml"),
+        "processed_dir": str(d / "processed"),
+    }
+    demo = {"customers": 3000, "months": 24, "end_month": MONTH, "seed": 11}
+    (d / "demo.yml").write_text(json.dumps({"data": {"source": "demo", **data}, "demo": demo}))
+    ensure_demo_data(load_config(d / "demo.yml"))
+    # a store and a campaign called <script>…: must render as text in every HTML page
+    for name in ("transactions.csv", "customers.csv"):
+        f = d / "raw" / name
+        f.write_bytes(f.read_bytes().replace(b";Aarhus C;", f";{EVIL};".encode()))
+    wb = load_workbook(d / "raw" / "campaigns.xlsx")
+    wb.active.cell(row=2, column=2).value = EVIL
+    wb.save(d / "raw" / "campaigns.xlsx")
+    cfg = d / "files.yml"
     cfg.write_text(
-        json.dumps(
-            {
-                "data": {
-                    "source": "demo",
-                    "raw_dir": str(d / "raw"),
-                    "mapping": str(d / "raw" / "mapping.yml"),
-                    "processed_dir": str(d / "processed"),
-                },
-                "demo": {"customers": 4000, "months": 24, "end_month": "2026-10", "seed": 11},
-                "currency": "DKK",
-            }
-        )
+        json.dumps({"data": {"source": "files", **data}, "demo": demo, "currency": "DKK"})
     )
-    res = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "loyalty_roi.cli",
-            "report",
-            "--month",
-            "2026-10",
-            "--config",
-            str(cfg),
-            "--out",
-            str(d / "reports"),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=PROJ_ROOT,
-    )
-    assert res.returncode == 0, res.stderr[-3000:]
-    return d / "reports" / "2026-10"
+    raw = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (d / "raw").iterdir()}
+    return d, cfg, raw
+
+
+@pytest.fixture(scope="module")
+def report_dir(workspace):
+    d, cfg, _ = workspace
+    res = cli("report", "--config", cfg, "--out", d / "reports")  # no --month: latest in the data
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-3000:]
+    assert f"latest complete month in the data: {MONTH}" in res.stdout + res.stderr
+    return d / "reports" / MONTH
 
 
 def test_report_set_is_complete(report_dir):
@@ -63,14 +98,25 @@ def test_report_set_is_complete(report_dir):
     assert {
         "index.html",
         "manifest.json",
+        "run.log",
         "loyalty_report.xlsx",
         "scorecard.csv",
         "kpi_monthly.csv",
         "program_pnl.csv",
         "data_quality.csv",
+        "target_list.csv",
     } <= names
     assert len(list((report_dir / "figures").glob("*.png"))) >= 15
     assert not list(report_dir.parent.glob(".staging-*"))  # nothing half-built left behind
+    log = (report_dir / "run.log").read_text(encoding="utf-8")
+    assert "04_analyse_roi_scenarios.ipynb done in" in log and "Executing Cell" in log
+
+
+def test_raw_files_are_never_modified(workspace, report_dir):
+    d, _, raw = workspace
+    assert {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (d / "raw").iterdir()
+    } == raw
 
 
 def test_html_is_self_contained_without_code(report_dir):
@@ -93,13 +139,194 @@ def test_index_has_the_verdict_kpis_liability_and_links(report_dir):
 
 def test_manifest_and_workbook(report_dir):
     m = json.loads((report_dir / "manifest.json").read_text())
-    assert m["parameters"]["month"] == "2026-10" and len(m["config"]["sha256"]) == 64
+    assert m["parameters"]["month"] == MONTH and len(m["config"]["sha256"]) == 64
     assert "transactions.csv" in m["inputs_sha256"] and m["versions"]["pandas"]
     assert [n["notebook"] for n in m["notebooks"]][0] == "01_ingest_data.ipynb"
-    assert all(n["status"] == "ok" and n["seconds"] > 0 for n in m["notebooks"])
+    for n in m["notebooks"]:
+        assert n["status"] == "ok" and 0 < n["cells_seconds"] < n["seconds"]
+        assert n["startup_seconds"] == pytest.approx(n["seconds"] - n["cells_seconds"], abs=0.02)
+    assert m["html_conversion_seconds"] > 0
     wb = load_workbook(report_dir / "loyalty_report.xlsx")
     assert {"scorecard", "kpi_monthly", "program_pnl", "data_quality"} <= set(wb.sheetnames)
     ws = wb["program_pnl"]
     header = [c.value for c in ws[1]]
     col = header.index("incremental_revenue") + 1
     assert '"DKK"' in ws.cell(row=2, column=col).number_format
+
+
+def _texts(path: Path):
+    """Every text a report file holds (members of XLSX archives unpacked)."""
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as z:
+            for name in z.namelist():
+                yield f"{path.name}:{name}", z.read(name).decode("utf-8", "ignore")
+    else:
+        yield path.name, path.read_bytes().decode("utf-8", "ignore")
+
+
+def test_no_email_name_or_phone_of_the_input_in_any_report_file(workspace, report_dir):
+    d, _, _ = workspace
+    raw = pd.read_csv(d / "raw" / "customers.csv", sep=";", encoding="latin-1", dtype=str)
+    needles = set()
+    for col in ("Navn", "Email", "Telefon"):
+        needles |= set(raw[col].dropna())
+    needles |= {re.sub(r"\D", "", p) for p in raw["Telefon"].dropna()}  # digits only, too
+    assert len(needles) > 3 * 2000
+    pattern = re.compile("|".join(map(re.escape, sorted(needles, key=len, reverse=True))))
+    # the scan finds PII where it is (a check that cannot fail would prove nothing)
+    assert pattern.search((d / "raw" / "customers.csv").read_bytes().decode("latin-1"))
+    files = [p for p in report_dir.rglob("*") if p.is_file()]
+    assert len(files) > 30
+    for f in files:
+        for where, text in _texts(f):
+            hit = pattern.search(text)
+            assert hit is None, f"{where} contains input PII: {hit.group(0)!r}"
+
+
+def test_html_special_characters_in_names_render_as_text(report_dir):
+    pages = list(report_dir.glob("*.html"))
+    shown = 0
+    for f in pages:
+        text = f.read_text(encoding="utf-8")
+        assert EVIL not in text and "<script>alert" not in text, f.name
+        shown += text.count("&lt;script&gt;alert(1)&lt;/script&gt;")
+    assert shown > 0  # the names are in the report, as text
+
+
+def test_target_list_has_only_customers_with_marketing_consent(workspace, report_dir):
+    d, _, _ = workspace
+    targets = pd.read_csv(report_dir / "target_list.csv", dtype={"customer_id": str})
+    customers = pd.read_parquet(d / "processed" / "customers.parquet")
+    consent = customers.set_index("customer_id")["marketing_consent"]
+    assert len(targets) > 100
+    assert consent.reindex(targets["customer_id"]).eq(True).all()
+    segs = pd.read_parquet(d / "processed" / "derived" / "customer_segments.parquet")
+    targeted = segs[segs["segment"].astype(str).isin(targets["segment"].unique())]
+    assert (~consent.reindex(targeted["customer_id"]).eq(True)).sum() > 50  # the filter mattered
+    assert set(targets.columns) == {
+        "customer_id",
+        "segment",
+        "action",
+        "monetary",
+        "recency_days",
+        "is_member",
+    }
+
+
+def test_index_opens_offline_in_chromium_with_verdict_table_and_figure(report_dir):
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_browser import ARGS, CHROMIUM
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian chromium is missing: `make test` installs it")
+    ARTIFACTS.mkdir(exist_ok=True)
+    requests, dialogs = [], []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            ctx = browser.new_context(offline=True, viewport={"width": 1100, "height": 1400})
+            ctx.route(
+                re.compile(r"^(?!file:|data:).*"),
+                lambda route: (requests.append(route.request.url), route.abort()),
+            )
+            page = ctx.new_page()
+            page.on("dialog", lambda dlg: (dialogs.append(dlg.message), dlg.dismiss()))
+            page.goto((report_dir / "index.html").as_uri())
+            assert page.locator(".verdict-text").is_visible()
+            assert page.locator(".verdict-text").inner_text().startswith("The program returns DKK")
+            assert page.locator("table.tbl").first.is_visible()
+            assert page.locator("table.tbl tr").count() > 2
+            img = page.locator("img").first
+            assert img.is_visible()
+            assert img.evaluate("i => i.complete && i.naturalWidth > 100")
+            page.screenshot(path=str(ARTIFACTS / "report_index.png"), full_page=True)
+            for f in sorted(report_dir.glob("0*.html")):
+                page.goto(f.as_uri())
+                assert page.locator("img").count() > 0, f.name
+                assert page.locator("img").first.evaluate("i => i.complete && i.naturalWidth > 0")
+        finally:
+            browser.close()
+    assert requests == []  # nothing needs the network
+    assert dialogs == []  # no injected script ran
+
+
+def test_failure_in_notebook_03_keeps_the_previous_report_byte_identical(
+    workspace, report_dir, tmp_path
+):
+    _, cfg, _ = workspace
+    out = tmp_path / "reports"
+    shutil.copytree(report_dir, out / MONTH)
+    before = tree(out / MONTH)
+    nbs = tmp_path / "notebooks"
+    shutil.copytree(NOTEBOOKS_DIR, nbs)
+    nb = nbformat.read(nbs / "03_calculate_kpis.ipynb", as_version=4)
+    nb.cells.insert(4, nbformat.v4.new_code_cell('raise ValueError("planted failure")'))
+    nbformat.write(nb, nbs / "03_calculate_kpis.ipynb")
+    res = cli("report", "--month", MONTH, "--config", cfg, "--out", out, "--notebooks", nbs)
+    assert res.returncode == 1
+    reason = [ln for ln in re.split(r"[\r\n]", res.stderr) if ln.startswith("error:")]
+    assert len(reason) == 1 and "Traceback" not in res.stderr
+    hit = re.search(
+        r"03_calculate_kpis\.ipynb failed at cell In \[(\d+)\]: ValueError: planted failure",
+        reason[0],
+    )
+    assert hit, reason[0]
+    assert tree(out / MONTH) == before
+    (failed,) = (out / MONTH / "_failed").iterdir()
+    assert {p.name for p in failed.iterdir()} == {"03_calculate_kpis.ipynb", "error.txt", "run.log"}
+    assert "planted failure" in (failed / "error.txt").read_text()
+    executed = nbformat.read(failed / "03_calculate_kpis.ipynb", as_version=4)
+    (cell,) = [c for c in executed.cells if c.get("execution_count") == int(hit.group(1))]
+    assert cell.source.startswith("raise ValueError")
+    assert any(o.get("ename") == "ValueError" for o in cell.get("outputs", []))
+    assert not list(out.glob(".staging-*")) and not list((out / ".locks").glob("*.lock"))
+
+
+def test_kill_9_mid_run_then_backfill_publishes_whole_reports_only(workspace, report_dir, tmp_path):
+    _, cfg, _ = workspace
+    out = tmp_path / "reports"
+    shutil.copytree(report_dir, out / MONTH)
+    before = tree(out / MONTH)
+    proc = cli("report", "--month", MONTH, "--config", cfg, "--out", out, wait=False)
+    seen: list[str] = []
+    end = time.time() + 600
+    while time.time() < end and "02_segment_customers.ipynb …" not in "".join(seen):
+        for log in out.glob(".staging-*/run.log"):
+            seen = [log.read_text(encoding="utf-8", errors="ignore")]
+        assert tree(out / MONTH) == before
+        time.sleep(0.5)
+    assert "02_segment_customers.ipynb …" in "".join(seen), "the run never reached notebook 02"
+    time.sleep(3)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert tree(out / MONTH) == before  # the killed run left the last good report as it was
+    assert list(out.glob(".staging-*")) and (out / ".locks" / f"{MONTH}.lock").exists()
+
+    stop, broken = threading.Event(), []
+
+    def watch():  # whenever the month folder is visible, it is a whole report
+        while not stop.is_set():
+            names = {p.name for p in (out / MONTH).iterdir()} if (out / MONTH).exists() else set()
+            if not {"index.html", "manifest.json", "04_analyse_roi_scenarios.html"} <= names:
+                broken.append(sorted(names))
+            time.sleep(0.01)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        res = cli("reports", "--from", "2026-09", "--to", MONTH, "--config", cfg, "--out", out)
+    finally:
+        stop.set()
+        watcher.join()
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-3000:]
+    assert broken == []
+    assert "killed run" in res.stdout + res.stderr  # stale lock / staging detected
+    assert not list(out.glob(".staging-*")) and not list((out / ".locks").glob("*.lock"))
+    for month in ("2026-09", MONTH):
+        m = json.loads((out / month / "manifest.json").read_text())
+        assert m["parameters"]["month"] == month and (out / month / "index.html").exists()
+    assert tree(out / MONTH) != before  # the new report replaced the old one
+    log = (out / MONTH / "run.log").read_text(encoding="utf-8")
+    assert log.count("01_ingest_data.ipynb …") == 1  # ingested once for both months
+    assert log.count("02_segment_customers.ipynb …") == 2

@@ -27,7 +27,7 @@ def test_stale_lock_of_a_killed_run_is_replaced_and_its_staging_removed(tmp_path
     (tmp_path / ".locks" / "2026-10.lock").write_text(
         json.dumps({"pid": pid, "started": "earlier"})
     )
-    leftover = tmp_path / ".staging-2026-10-abc"
+    leftover = tmp_path / f".staging-p{pid}-abc"
     leftover.mkdir()
     (leftover / "01_ingest_data.ipynb").write_text("{}")
     lock = RunLock(tmp_path, "2026-10").acquire()

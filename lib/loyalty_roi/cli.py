@@ -1,24 +1,29 @@
-"""Command line: ``loyalty-roi report`` and ``loyalty-roi validate``.
+"""Command line: ``loyalty-roi report``, ``loyalty-roi reports`` (backfill) and ``loyalty-roi validate``.
 
-A report is built in a staging folder beside ``reports/`` and moved into
-``reports/YYYY-MM/`` only when every notebook succeeded, so a failed run
-never replaces the last good report.
+A run ingests once (notebook 01), then runs notebooks 02–04 for each month
+in a staging folder beside ``reports/`` and swaps it into ``reports/YYYY-MM/``
+only when every notebook succeeded, so a failed or killed run never replaces
+or half-writes the last good report.  Progress goes to the terminal (a bar over
+notebooks and one over cells, with elapsed time) and to ``run.log`` in the
+report folder.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
+import logging
 import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Optional
 
+import nbformat
 import typer
 
 from .config import REPORTS_DIR, load_config, resolve_path
 from .errors import WorkbookError
+from .publish import publish, remove_stale_staging, staging_prefix
 
 app = typer.Typer(
     add_completion=False,
@@ -41,89 +46,232 @@ def _fail(msg: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
-def resolve_month(month: str, cfg) -> str:
-    """``latest`` → the last complete month of the data; otherwise validate ``YYYY-MM``."""
-    if month == "latest":
-        if cfg.data.source == "demo":
-            return cfg.demo.resolved_end_month()
-        from .config import last_complete_month
-
-        return last_complete_month()
+def _check_month(month: str) -> str:
     try:
         dt.datetime.strptime(month, "%Y-%m")
     except ValueError:
-        _fail(f"--month '{month}' is not YYYY-MM (e.g. 2026-10)", 2)
+        _fail(f"month '{month}' is not YYYY-MM (e.g. 2026-10)", 2)
     return month
 
 
-@app.command()
-def report(
-    month: Annotated[
-        str, typer.Option(help="Reporting month YYYY-MM, or 'latest' complete month.")
-    ] = "latest",
-    config: ConfigOpt = DEFAULT_CONFIG_ARG,
-    out: Annotated[
-        Path, typer.Option(help="Folder that receives the YYYY-MM report folder.")
-    ] = REPORTS_DIR,
-    timeout: Annotated[
-        int, typer.Option(help="Execution timeout per notebook cell, seconds.")
-    ] = 900,
-) -> None:
-    """Run the workbook notebooks for one month and publish reports/YYYY-MM/."""
-    from papermill.exceptions import PapermillExecutionError
+def latest_month_in_data(cfg) -> str:
+    """The latest complete month of the ingested transactions (a month ending on its last day)."""
+    from .engine import connect, resolve_month
 
-    from .runner import notebook_path, run_notebook
+    return resolve_month(connect(cfg.data.processed_path), "latest")
+
+
+def _cell_seconds(nb_path: Path) -> float:
+    """Sum of the cells' execution times papermill recorded in an executed notebook."""
+    nb = nbformat.read(nb_path, as_version=4)
+    return sum(float(c.metadata.get("papermill", {}).get("duration") or 0) for c in nb.cells)
+
+
+class _Run:
+    """One invocation: ingest once, then notebooks 02–04 and the report files per month."""
+
+    def __init__(self, cfg, config: Path, out: Path, timeout: int, notebooks: Path | None):
+        self.cfg, self.config, self.out, self.timeout = cfg, config, out, timeout
+        self.notebooks = notebooks
+        self.staging = Path(tempfile.mkdtemp(prefix=staging_prefix(), dir=out))
+        self.log_path = self.staging / "run.log"
+        self.log = logging.getLogger("loyalty_roi.report")
+        self._handler = logging.FileHandler(self.log_path, encoding="utf-8")
+        self._handler.setFormatter(
+            logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s")
+        )
+        for name in ("loyalty_roi.report", "papermill"):
+            lg = logging.getLogger(name)
+            lg.setLevel(logging.INFO)
+            lg.addHandler(self._handler)
+        self.bar = None
+
+    def close(self) -> None:
+        for name in ("loyalty_roi.report", "papermill"):
+            logging.getLogger(name).removeHandler(self._handler)
+        self._handler.close()
+        if self.bar is not None:
+            self.bar.close()
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+    def say(self, msg: str) -> None:
+        self.log.info(msg)
+        (self.bar.write if self.bar is not None else typer.echo)(msg)
+
+    def notebook(self, nb: str, dest: Path, params: dict, month: str) -> dict:
+        """Run one notebook into ``dest``; on failure record it under ``_failed/`` and exit 1."""
+        from papermill.exceptions import PapermillExecutionError
+
+        from .runner import notebook_path, run_notebook
+
+        src = (self.notebooks / nb) if self.notebooks else notebook_path(nb)
+        self.say(f"[{month}] {nb} …")
+        if self.bar is not None:
+            self.bar.set_description(f"{month} {Path(nb).stem}")
+        t0 = time.perf_counter()
+        try:
+            run_notebook(
+                src,
+                dest / nb,
+                params,
+                timeout=self.timeout,
+                log_output=True,
+                progress_bar={"desc": f"  cells of {nb}", "leave": False, "position": 1},
+            )
+        except PapermillExecutionError as exc:
+            first = exc.evalue.splitlines()[0] if exc.evalue else ""
+            reason = f"{nb} failed at cell In [{exc.exec_count}]: {exc.ename}: {first}"
+            self.log.error(reason)
+            failed = self.out / month / "_failed" / dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+            failed.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(dest / nb, failed / nb)
+            (failed / "error.txt").write_text(
+                f"{nb}: cell In [{exc.exec_count}]: {exc.ename}: {exc.evalue}\n", encoding="utf-8"
+            )
+            self._handler.flush()
+            shutil.copy2(self.log_path, failed / "run.log")
+            if self.bar is not None:  # the reason goes on a line of its own, after the bar
+                self.bar.close()
+                self.bar = None
+            _fail(f"{reason} (details: {failed})")
+        wall = time.perf_counter() - t0
+        cells = _cell_seconds(dest / nb)
+        if self.bar is not None:
+            self.bar.update(1)
+        self.say(f"[{month}] {nb} done in {wall:.1f} s")
+        return {
+            "notebook": nb,
+            "seconds": round(wall, 2),
+            "cells_seconds": round(cells, 2),
+            "startup_seconds": round(max(wall - cells, 0.0), 2),
+            "status": "ok",
+        }
+
+    def execute(self, months: list[str] | None) -> list[str]:
+        """Ingest, resolve ``months`` (``None`` = latest complete month) and publish each month."""
+        from tqdm.auto import tqdm
+
+        locks = [self._lock(m) for m in months] if months else []
+        try:
+            cfg_path = str(resolve_path(self.config))
+            ingest_dir = self.staging / "ingest"
+            ingest_dir.mkdir()
+            total = 1 + 3 * (len(months) if months else 1)
+            self.bar = tqdm(total=total, unit="notebook", desc="report", position=0)
+            started = dt.datetime.now()
+            label = months[0] if months and len(months) == 1 else "ingest"
+            t_ingest = self.notebook(NOTEBOOKS[0], ingest_dir, {"config_path": cfg_path}, label)
+            if months is None:
+                months = [latest_month_in_data(self.cfg)]
+                self.say(f"latest complete month in the data: {months[0]}")
+                locks = [self._lock(months[0])]
+            for month in months:
+                self._month(month, cfg_path, ingest_dir, t_ingest, started)
+                started = dt.datetime.now()
+        finally:
+            for lock in locks:
+                lock.release()
+        return months
+
+    def _lock(self, month: str):
+        from .runlock import LockedError, RunLock
+
+        try:
+            lock = RunLock(self.out, month).acquire()
+        except LockedError as exc:
+            _fail(str(exc), 3)
+        if lock.stale_removed:
+            self.say(
+                f"[{month}] a killed run (pid {lock.stale_removed.get('pid')}) left a stale "
+                "lock: taken over"
+            )
+        return lock
+
+    def _month(self, month: str, cfg_path: str, ingest_dir: Path, t_ingest: dict, started) -> None:
+        stage = self.staging / month
+        stage.mkdir()
+        shutil.copy2(ingest_dir / NOTEBOOKS[0], stage / NOTEBOOKS[0])
+        timings = [t_ingest]
+        for nb in NOTEBOOKS[1:]:
+            params = {"config_path": cfg_path, "month": month}
+            timings.append(self.notebook(nb, stage, params, month))
+        _build_report_files(stage, month, self.cfg, self.config, timings, started)
+        self._handler.flush()
+        shutil.copy2(self.log_path, stage / "run.log")
+        target = self.out / month
+        publish(stage, target)
+        self.say(f"[{month}] report written to {target}")
+
+
+def _run(months: list[str] | None, config: Path, out: Path, timeout: int, notebooks) -> None:
+    from .runlock import LockedError, RunLock
 
     try:
         cfg = load_config(config)
     except WorkbookError as exc:
         _fail(str(exc), 2)
-    month = resolve_month(month, cfg)
     out = resolve_path(out)
     out.mkdir(parents=True, exist_ok=True)
-    from .runlock import LockedError, RunLock
-
-    try:
-        lock = RunLock(out, month).acquire()
+    processed = cfg.data.processed_path
+    processed.mkdir(parents=True, exist_ok=True)
+    try:  # every run of a configuration rewrites data/processed: one at a time
+        data_lock = RunLock(
+            processed, "processed", what=f"a report run using {processed}"
+        ).acquire()
     except LockedError as exc:
         _fail(str(exc), 3)
-    if lock.stale_removed:
-        typer.echo(
-            f"[{month}] a killed run (pid {lock.stale_removed.get('pid')}) left a stale lock: taken over"
-        )
-    staging = Path(tempfile.mkdtemp(prefix=f".staging-{month}-", dir=out))
-    started = dt.datetime.now()
-    timings = []
+    for d in remove_stale_staging(out):
+        typer.echo(f"removed the staging folder {d.name} of a killed run")
+    run = _Run(cfg, config, out, timeout, notebooks)
     try:
-        for nb in NOTEBOOKS:
-            typer.echo(f"[{month}] running {nb} …")
-            params = {"config_path": str(resolve_path(config))}
-            if nb != "01_ingest_data.ipynb":
-                params["month"] = month
-            t0 = time.perf_counter()
-            try:
-                run_notebook(notebook_path(nb), staging / nb, params, timeout=timeout)
-            except PapermillExecutionError as exc:
-                failed = out / month / "_failed" / dt.datetime.now().strftime("%Y%m%dT%H%M%S")
-                failed.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(staging / nb, failed / nb)
-                (failed / "error.txt").write_text(
-                    f"{nb}: cell {exc.cell_index}: {exc.ename}: {exc.evalue}\n"
-                )
-                _fail(
-                    f"{nb} failed in cell {exc.cell_index}: {exc.ename}: "
-                    f"{exc.evalue.splitlines()[0] if exc.evalue else ''}"
-                )
-            timings.append(
-                {"notebook": nb, "seconds": round(time.perf_counter() - t0, 1), "status": "ok"}
-            )
-        _build_report_files(staging, month, cfg, config, timings, started)
-        _publish(staging, out / month)
-        typer.secho(f"report written to {out / month}", fg=typer.colors.GREEN)
+        done = run.execute(months)
     finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-        lock.release()
+        run.close()
+        data_lock.release()
+    for month in done:
+        typer.secho(f"report written to {out / month}", fg=typer.colors.GREEN)
+
+
+TimeoutOpt = Annotated[int, typer.Option(help="Execution timeout per notebook cell, seconds.")]
+OutOpt = Annotated[Path, typer.Option(help="Folder that receives the YYYY-MM report folders.")]
+NotebooksOpt = Annotated[
+    Optional[Path],  # noqa: UP045 - typer needs Optional on Python 3.11
+    typer.Option(help="Folder with (a customised copy of) the workbook notebooks."),
+]
+
+
+@app.command()
+def report(
+    month: Annotated[
+        str,
+        typer.Option(help="Reporting month YYYY-MM; default: latest complete month in the data."),
+    ] = "latest",
+    config: ConfigOpt = DEFAULT_CONFIG_ARG,
+    out: OutOpt = REPORTS_DIR,
+    timeout: TimeoutOpt = 900,
+    notebooks: NotebooksOpt = None,
+) -> None:
+    """Run notebooks 01–04 for one month and publish reports/YYYY-MM/."""
+    months = None if month in ("latest", "") else [_check_month(month)]
+    _run(months, config, out, timeout, notebooks)
+
+
+@app.command()
+def reports(
+    from_: Annotated[str, typer.Option("--from", help="First month YYYY-MM.")],
+    to: Annotated[str, typer.Option("--to", help="Last month YYYY-MM (inclusive).")],
+    config: ConfigOpt = DEFAULT_CONFIG_ARG,
+    out: OutOpt = REPORTS_DIR,
+    timeout: TimeoutOpt = 900,
+    notebooks: NotebooksOpt = None,
+) -> None:
+    """Backfill reports/YYYY-MM/ for a range of months; the data is ingested once."""
+    import pandas as pd
+
+    lo, hi = pd.Period(_check_month(from_), "M"), pd.Period(_check_month(to), "M")
+    if hi < lo:
+        _fail(f"--to {to} is before --from {from_}", 2)
+    _run([str(p) for p in pd.period_range(lo, hi, freq="M")], config, out, timeout, notebooks)
 
 
 def _build_report_files(
@@ -134,8 +282,11 @@ def _build_report_files(
 
     processed = cfg.data.processed_path
     figures = []
+    t0 = time.perf_counter()
     for nb in NOTEBOOKS:
         report.notebook_to_html(staging / nb, staging / f"{Path(nb).stem}.html")
+    html_seconds = time.perf_counter() - t0
+    for nb in NOTEBOOKS:
         figures += report.extract_figures(staging / nb, staging / "figures")
     for name in ("quality_report.csv", "quality_report.json"):
         if (processed / name).exists():
@@ -150,21 +301,8 @@ def _build_report_files(
         processed,
         timings,
         started,
+        extra={"html_conversion_seconds": round(html_seconds, 2)},
     )
-
-
-def _publish(staging: Path, target: Path) -> None:
-    """Swap ``staging`` into ``target``; the previous report is removed only after the swap."""
-    keep_failed = target / "_failed"
-    if keep_failed.exists():
-        shutil.move(str(keep_failed), staging / "_failed")
-    old = None
-    if target.exists():
-        old = target.with_name(f".old-{target.name}-{os.getpid()}")
-        os.replace(target, old)
-    os.replace(staging, target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 @app.command()

@@ -74,7 +74,8 @@ def export_tables(processed: Path, out_dir: Path, currency: str) -> dict[str, pd
     """The main tables as CSV plus one XLSX workbook with a sheet per table."""
     derived = processed / "derived"
     tables: dict[str, pd.DataFrame] = {}
-    for name in ("scorecard", "kpi_monthly", "program_pnl", "customer_segments"):
+    # target_list is the one customer-level table: ids of consenting customers only, no contact data
+    for name in ("scorecard", "kpi_monthly", "program_pnl", "customer_segments", "target_list"):
         f = derived / f"{name}.parquet"
         if f.exists():
             df = pd.read_parquet(f)
@@ -122,6 +123,7 @@ def write_manifest(
     processed: Path,
     timings: list[dict],
     started: dt.datetime,
+    extra: dict | None = None,
 ) -> Path:
     """``manifest.json``: parameters, config hash, input fingerprints, versions, commit, timings."""
     q = processed / "quality_report.json"
@@ -147,6 +149,7 @@ def write_manifest(
         "started": started.isoformat(timespec="seconds"),
         "finished": dt.datetime.now().isoformat(timespec="seconds"),
         "notebooks": timings,
+        **(extra or {}),
     }
     f = out_dir / "manifest.json"
     f.write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")

@@ -3,7 +3,8 @@
 ``reports/.locks/YYYY-MM.lock`` is created atomically (``O_EXCL``).  A second
 run for the same month refuses with a clear message; a lock whose process no
 longer exists (a run killed with ``kill -9``) is stale: it is replaced, and the
-staging folders that run left behind are removed.
+staging folders of dead runs are removed.  The same class locks the processed
+data folder that every run of one configuration shares.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import shutil
 from pathlib import Path
 
 from .errors import WorkbookError
@@ -35,9 +35,10 @@ def pid_alive(pid: int) -> bool:
 class RunLock:
     """Lock for the report of one month under ``out_dir``."""
 
-    def __init__(self, out_dir: Path, month: str):
+    def __init__(self, out_dir: Path, month: str, what: str | None = None):
         self.out_dir = Path(out_dir)
         self.month = month
+        self.what = what or f"a report for {month}"
         self.path = self.out_dir / ".locks" / f"{month}.lock"
         self.stale_removed: dict | None = None
 
@@ -53,14 +54,15 @@ class RunLock:
                     owner = {"pid": -1, "started": "unknown"}
                 if owner.get("pid", -1) > 0 and pid_alive(owner["pid"]):
                     raise LockedError(
-                        f"a report for {self.month} is already running (pid {owner['pid']}, started "
+                        f"{self.what} is already running (pid {owner['pid']}, started "
                         f"{owner.get('started')}) — wait for it to finish; if that process is gone, delete "
                         f"{self.path}"
                     ) from None
                 self.stale_removed = owner  # killed run: take over and clean up after it
                 self.path.unlink(missing_ok=True)
-                for d in self.out_dir.glob(f".staging-{self.month}-*"):
-                    shutil.rmtree(d, ignore_errors=True)
+                from .publish import remove_stale_staging
+
+                remove_stale_staging(self.out_dir)
                 continue
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 json.dump(

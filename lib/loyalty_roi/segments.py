@@ -283,6 +283,50 @@ def top_customers(
     ].reset_index(drop=True)
 
 
+# What a campaign would do with each segment (segments not listed are not targeted).
+TARGET_ACTIONS: dict[str, str] = {
+    "Can't lose": "personal win-back offer",
+    "At risk": "win-back campaign",
+    "Hibernating": "reactivation reminder",
+    "New": "welcome journey: second-purchase offer",
+    "Potential loyalists": "join / tier-upgrade nudge",
+    "Champions": "referral and early access",
+}
+
+
+def target_list(
+    rfm_scored: pd.DataFrame, customers: pd.DataFrame, actions: dict[str, str] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Campaign target lists per segment, **only customers with marketing consent**.
+
+    Returns ``(targets, counts)``: one row per targeted customer (customer id,
+    segment, action, net revenue, member flag), and per segment how many
+    customers were listed and how many were left out for lack of consent
+    (missing consent counts as no consent).
+    """
+    actions = actions or TARGET_ACTIONS
+    d = rfm_scored[rfm_scored["segment"].isin(list(actions))].merge(
+        customers[["customer_id", "marketing_consent", "is_member"]], on="customer_id", how="left"
+    )
+    consent = d["marketing_consent"].astype("boolean").fillna(False).astype(bool)
+    counts = (
+        pd.DataFrame({"segment": d["segment"].astype(str), "consent": consent})
+        .groupby("segment")["consent"]
+        .agg(listed="sum", left_out_no_consent=lambda c: int((~c).sum()))
+        .reindex(list(actions), fill_value=0)
+    )
+    counts.insert(0, "action", [actions[x] for x in counts.index])
+    t = d[consent].copy()
+    t["action"] = t["segment"].astype(str).map(actions)
+    t["segment"] = t["segment"].astype(str)
+    order = {name: i for i, name in enumerate(actions)}
+    t = t.sort_values(
+        ["segment", "monetary"], key=lambda c: c.map(order) if c.name == "segment" else -c
+    )
+    cols = ["customer_id", "segment", "action", "monetary", "recency_days", "is_member"]
+    return t[cols].reset_index(drop=True), counts
+
+
 def segment_sentence(profile: pd.DataFrame) -> str:
     """Which segments carry the revenue, and how big the at-risk value is."""
     p = profile.sort_values("revenue_share", ascending=False)
