@@ -18,7 +18,7 @@ export UV_PYTHON_DOWNLOADS := never
 MONTH ?= latest
 CONFIG ?= config/workbook.yml
 
-.PHONY: help setup report test lint lab dashboard bench clean
+.PHONY: help setup report reports test lint lab dashboard bench clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -45,8 +45,12 @@ $(TEST_STAMP): $(SETUP_STAMP)
 
 setup: $(SETUP_STAMP) ## Create .venv from uv.lock and register the Jupyter kernel (idempotent)
 
-report: setup ## Produce the monthly report on the configured data (MONTH=YYYY-MM CONFIG=path)
+report: setup ## Produce the monthly report (latest complete month in the data; MONTH=YYYY-MM CONFIG=path)
 	$(PY) -m loyalty_roi.cli report --month $(MONTH) --config $(CONFIG)
+
+reports: setup ## Backfill monthly reports for a range: make reports FROM=2026-01 TO=2026-10 [CONFIG=path]
+	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make reports FROM=YYYY-MM TO=YYYY-MM"; exit 2; }
+	$(PY) -m loyalty_roi.cli reports --from $(FROM) --to $(TO) --config $(CONFIG)
 
 test: setup $(TEST_STAMP) lint ## Lint, then the library, notebook and browser tests
 	$(PY) -m pytest
@@ -56,7 +60,8 @@ lint: setup ## ruff on the library, tests and notebooks; notebooks committed wit
 	$(VENV)/bin/ruff format --check lib tests
 	$(VENV)/bin/nbstripout --verify --keep-id $$(git ls-files '*.ipynb')
 
-bench: setup $(TEST_STAMP) ## Benchmarks: engine vs SQL vs pandas (1M, 10M), lift coverage (20 seeds), what-if latency
+bench: setup $(TEST_STAMP) ## Benchmarks: report end to end, engine vs SQL vs pandas (1M, 10M), lift coverage, what-if latency
+	$(PY) bench/report_bench.py
 	$(PY) bench/engine_bench.py
 	$(PY) bench/coverage.py
 	$(PY) bench/whatif_bench.py
