@@ -18,7 +18,7 @@ export UV_PYTHON_DOWNLOADS := never
 MONTH ?= latest
 CONFIG ?= config/workbook.yml
 
-.PHONY: help setup report reports test lint lab dashboard bench clean
+.PHONY: help setup report reports test lint workshop workshop-data lab dashboard bench clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -69,10 +69,16 @@ bench: setup $(TEST_STAMP) ## Benchmarks: report end to end, engine vs SQL vs pa
 dashboard: setup ## Serve the what-if explorer (notebook 05) with Voilà on http://127.0.0.1:8866
 	$(VENV)/bin/voila notebooks/05_whatif_dashboard.ipynb --no-browser --port=8866 --Voila.ip=127.0.0.1
 
+workshop-data: setup ## Generate and ingest the small fixed-seed workshop program (data/workshop/)
+	$(PY) -c "from loyalty_roi.workshop import prepare; print('workshop data ready in', prepare())"
+
+workshop: workshop-data ## Prepare the workshop data and open JupyterLab at notebooks/workshop/
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks/workshop --ip=127.0.0.1
+
 lab: setup ## Open JupyterLab on notebooks/
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1
 
 clean: ## Remove the environment, generated demo data, processed data and caches (reports are kept)
-	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache .hypothesis data/raw/demo
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache .hypothesis data/raw/demo data/workshop
 	find data/processed -mindepth 1 ! -name .gitkeep -exec rm -rf {} +
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -264,7 +264,7 @@ def _show(x: Any, kind: str) -> str:
     if kind == "share":
         return f"{float(x):.1%}"
     if kind == "number":
-        return f"{float(x):,.4g}"
+        return f"{float(x):,.2f}" if abs(float(x)) < 1000 else f"{float(x):,.0f}"
     if kind == "frame":
         return f"{len(x):,} rows match"
     return str(x)
