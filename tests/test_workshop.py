@@ -54,7 +54,7 @@ def _check_outputs(path, tmp_path):
 def test_solution_notebook_runs_clean_and_passes_every_check(path, tmp_path):
     nb, results = _check_outputs(path, tmp_path)
     assert results and all(": ✓ — right" in r for r in results), results
-    assert not any("# TODO" in c.source for c in nb.cells)
+    assert not any("# TODO" in c.source for c in nb.cells if c.cell_type == "code")
 
 
 @pytest.mark.slow
@@ -62,7 +62,7 @@ def test_solution_notebook_runs_clean_and_passes_every_check(path, tmp_path):
 def test_exercise_notebook_runs_to_the_end_and_says_not_yet(path, tmp_path):
     nb, results = _check_outputs(path, tmp_path)  # raises if any cell fails
     assert results and all(": not yet — no answer yet" in r for r in results), results
-    todo = [c for c in nb.cells if "# TODO" in c.source]
+    todo = [c for c in nb.cells if c.cell_type == "code" and "# TODO" in c.source]
     assert len(todo) == len(results)
 
 
