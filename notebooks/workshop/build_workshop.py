@@ -568,7 +568,7 @@ def build(n: int, solution: bool) -> nbformat.NotebookNode:
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {
         "name": "loyalty-roi",
-        "display_name": "Loyalty ROI",
+        "display_name": "Python (loyalty-roi)",
         "language": "python",
     }
     head = (
