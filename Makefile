@@ -17,6 +17,8 @@ export UV_PYTHON_DOWNLOADS := never
 
 MONTH ?= latest
 CONFIG ?= config/workbook.yml
+# Jupyter refuses to run as root (containers, CI boxes) unless told to
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .PHONY: help setup report reports test lint workshop workshop-data lab dashboard bench clean
 
@@ -73,10 +75,10 @@ workshop-data: setup ## Generate and ingest the small fixed-seed workshop progra
 	$(PY) -c "from loyalty_roi.workshop import prepare; print('workshop data ready in', prepare())"
 
 workshop: workshop-data ## Prepare the workshop data and open JupyterLab at notebooks/workshop/
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks/workshop --ip=127.0.0.1
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks/workshop --ip=127.0.0.1 $(LAB_ROOT)
 
 lab: setup ## Open JupyterLab on notebooks/
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks --ip=127.0.0.1 $(LAB_ROOT)
 
 clean: ## Remove the environment, generated demo data, processed data and caches (reports are kept)
 	rm -rf $(VENV) $(TOOLS) .pytest_cache .ruff_cache .hypothesis data/raw/demo data/workshop
