@@ -31,16 +31,6 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "bench" / "work"
 RESULTS = ROOT / "bench" / "results"
-TABLES = (
-    "customers",
-    "transactions",
-    "points_ledger",
-    "tier_history",
-    "campaigns",
-    "campaign_contacts",
-    "program_costs",
-    "surveys",
-)
 
 
 def config_for(size: str) -> Path:
@@ -53,6 +43,8 @@ def config_for(size: str) -> Path:
         from engine_bench import ensure_data
 
         raw = ensure_data(10_000_000)
+        from loyalty_roi.schema import TABLES
+
         mapping = {"tables": {t: {"file": f"{t}.parquet"} for t in TABLES}}
         (w / "mapping.yml").write_text(yaml.safe_dump(mapping), encoding="utf-8")
         base["data"].update(source="files", raw_dir=str(raw), mapping=str(w / "mapping.yml"))
