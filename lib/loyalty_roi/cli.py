@@ -47,11 +47,13 @@ def _fail(msg: str, code: int = 1) -> None:
 
 
 def _check_month(month: str) -> str:
+    """The config's month rule, as a one-line CLI error (exit 2)."""
+    from .config import _check_month as check
+
     try:
-        dt.datetime.strptime(month, "%Y-%m")
-    except ValueError:
-        _fail(f"month '{month}' is not YYYY-MM (e.g. 2026-10)", 2)
-    return month
+        return check(month)
+    except ValueError as exc:
+        _fail(str(exc), 2)
 
 
 def latest_month_in_data(cfg) -> str:
@@ -161,6 +163,13 @@ class _Run:
             started = dt.datetime.now()
             label = months[0] if months and len(months) == 1 else "ingest"
             t_ingest = self.notebook(NOTEBOOKS[0], ingest_dir, {"config_path": cfg_path}, label)
+            from .report import notebook_to_html
+
+            t0 = time.perf_counter()  # converted once, shared by every month of a backfill
+            notebook_to_html(
+                ingest_dir / NOTEBOOKS[0], ingest_dir / f"{Path(NOTEBOOKS[0]).stem}.html"
+            )
+            t_ingest["html_seconds"] = round(time.perf_counter() - t0, 2)
             if months is None:
                 months = [latest_month_in_data(self.cfg)]
                 self.say(f"latest complete month in the data: {months[0]}")
@@ -190,7 +199,8 @@ class _Run:
     def _month(self, month: str, cfg_path: str, ingest_dir: Path, t_ingest: dict, started) -> None:
         stage = self.staging / month
         stage.mkdir()
-        shutil.copy2(ingest_dir / NOTEBOOKS[0], stage / NOTEBOOKS[0])
+        for f in ingest_dir.glob(f"{Path(NOTEBOOKS[0]).stem}.*"):  # notebook + its HTML
+            shutil.copy2(f, stage / f.name)
         timings = [t_ingest]
         for nb in NOTEBOOKS[1:]:
             params = {"config_path": cfg_path, "month": month}
@@ -283,9 +293,9 @@ def _build_report_files(
     processed = cfg.data.processed_path
     figures = []
     t0 = time.perf_counter()
-    for nb in NOTEBOOKS:
+    for nb in NOTEBOOKS[1:]:  # notebook 01's HTML comes with it from the run's ingest
         report.notebook_to_html(staging / nb, staging / f"{Path(nb).stem}.html")
-    html_seconds = time.perf_counter() - t0
+    html_seconds = time.perf_counter() - t0 + timings[0].get("html_seconds", 0.0)
     for nb in NOTEBOOKS:
         figures += report.extract_figures(staging / nb, staging / "figures")
     for name in ("quality_report.csv", "quality_report.json"):
