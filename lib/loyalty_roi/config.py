@@ -10,6 +10,7 @@ things are.  ``load_config`` reads ``config/workbook.yml`` into a validated
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import os
 import re
 import secrets
@@ -17,7 +18,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .errors import ConfigError
 
@@ -64,6 +72,8 @@ class DataConfig(_Strict):
     processed_dir: str = "data/processed"
     max_reject_share: float = Field(0.05, ge=0, le=1)
     future_tolerance_days: int = Field(1, ge=0)
+    # dates before this are placeholders (1900-01-01, 1970-01-01), not facts
+    earliest_date: dt.date = dt.date(1990, 1, 1)
 
     @property
     def raw_path(self) -> Path:
@@ -130,11 +140,51 @@ class Scenario(_Strict):
     cost_factor: float = Field(1.0, gt=0)
 
 
+# drivers the tornado and the Monte Carlo can vary (roi.monte_carlo)
+RANGE_DRIVERS = ("gross_margin", "redemption_rate", "cost_factor", "cost_per_point")
+
+
 class ScenarioConfig(BaseModel):
     model_config = ConfigDict(extra="allow")
     sensitivity_share: float = Field(0.2, gt=0, lt=1)
     monte_carlo_draws: int = Field(20_000, ge=10_000)
     ranges: dict[str, tuple[float, float]] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check(self) -> ScenarioConfig:
+        # every extra key is a named scenario: check them now, not in notebook 04
+        problems = []
+        for name, v in (self.model_extra or {}).items():
+            if not isinstance(v, dict):
+                close = difflib.get_close_matches(name, list(ScenarioConfig.model_fields), n=1)
+                hint = f" — did you mean '{close[0]}'?" if close else ""
+                problems.append(
+                    f"'{name}' is not a setting of this section, and as a named scenario it must "
+                    f"be a mapping such as {{lift_factor: 1.0}}{hint}"
+                )
+                continue
+            try:
+                Scenario.model_validate(v)
+            except ValidationError as exc:
+                for e in exc.errors():
+                    key = ".".join(str(x) for x in e["loc"])
+                    fields = ", ".join(Scenario.model_fields)
+                    problems.append(
+                        f"scenario '{name}', {key}: {e['msg']} (got {e.get('input')!r}; "
+                        f"a scenario takes {fields})"
+                    )
+        for driver, (lo, hi) in self.ranges.items():
+            if driver not in RANGE_DRIVERS:
+                problems.append(
+                    f"ranges.{driver}: unknown driver — use one of {', '.join(RANGE_DRIVERS)}"
+                )
+            elif not lo <= hi:
+                problems.append(f"ranges.{driver}: low {lo} is above high {hi}")
+            elif driver in ("gross_margin", "redemption_rate") and not (0 <= lo and hi <= 1):
+                problems.append(f"ranges.{driver}: a share must lie between 0 and 1")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     def named(self) -> dict[str, Scenario]:
         """The named scenarios (every extra key of the section), validated."""
@@ -164,9 +214,32 @@ class WorkbookConfig(_Strict):
     @field_validator("currency")
     @classmethod
     def _currency(cls, v: str) -> str:
-        if not re.fullmatch(r"[A-Z]{3}", v):
+        from babel.numbers import list_currencies
+
+        if v not in list_currencies():
             raise ValueError(f"'{v}' is not an ISO 4217 currency code such as EUR, DKK, SEK, NOK")
         return v
+
+    @model_validator(mode="after")
+    def _check_folders_and_targets(self) -> WorkbookConfig:
+        from .safety import check_folders
+
+        try:
+            check_folders(
+                {"data.raw_dir": self.data.raw_path, "data.processed_dir": self.data.processed_path}
+            )
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        if self.kpi.targets:
+            from .kpis import CATALOGUE
+
+            known = [k.key for k in CATALOGUE]
+            for key in self.kpi.targets:
+                if key not in known:
+                    close = difflib.get_close_matches(key, known, n=1)
+                    hint = f"did you mean '{close[0]}'?" if close else f"use one of {', '.join(known)}"
+                    raise ValueError(f"kpi.targets.{key}: not a KPI of the catalogue — {hint}")
+        return self
 
     def salt(self) -> str:
         """The pseudonymisation salt: from the environment, else a stable local file."""
@@ -266,8 +339,11 @@ def load_config(
     except ValidationError as exc:
         lines = []
         for e in exc.errors():
-            loc = ".".join(str(x) for x in e["loc"])
-            lines.append(f"  {loc}: {e['msg']} (got {e.get('input')!r})")
+            loc = ".".join(str(x) for x in e["loc"]) or "(top level)"
+            got = e.get("input")
+            shown = "" if isinstance(got, (dict, list)) else f" (got {got!r})"
+            msg = e["msg"].removeprefix("Value error, ")
+            lines.append(f"  {loc}: {msg}{shown}")
         raise ConfigError(
             f"{cfg_path}: invalid configuration\n"
             + "\n".join(lines)

@@ -16,515 +16,34 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import hashlib
-import io
 import json
-import os
-import re
 import shutil
-import tempfile
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow
-import pyarrow.compute
-import yaml
 
+from . import safety, sanitize
 from .errors import DataError, Issue
+from .parsing import (
+    AmbiguousDates,
+    as_text,
+    detect_number_style,
+    parse_bool,
+    parse_date,
+    parse_number,
+)
 from .schema import OPTIONAL_TABLES, REQUIRED_TABLES, TABLES, coerce_canonical, pa, validate
-
-DELIMITERS = [";", ",", "\t", "|"]
-# a 2-byte UTF-8 sequence for Latin letters (Ã + continuation byte) inside a non-UTF-8 file
-_UTF8_MULTIBYTE = re.compile(rb"[\xc3\xc5][\x80-\xbf]")
-DATE_FORMATS = [
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%dT%H:%M:%S",
-    "%Y-%m-%d",
-    "%d.%m.%Y %H:%M:%S",
-    "%d.%m.%Y %H:%M",
-    "%d.%m.%Y",
-    "%d-%m-%Y %H:%M:%S",
-    "%d-%m-%Y %H:%M",
-    "%d-%m-%Y",
-    "%d/%m/%Y %H:%M:%S",
-    "%d/%m/%Y %H:%M",
-    "%d/%m/%Y",
-    "%Y-%m",
-    "%Y%m%d",
-    "%m/%d/%Y",
-]
-TRUE_WORDS = {
-    "1",
-    "true",
-    "t",
-    "yes",
-    "y",
-    "ja",
-    "j",
-    "x",
-    "waar",
-    "sand",
-    "wahr",
-    "oui",
-    "si",
-    "sí",
-}
-FALSE_WORDS = {
-    "0",
-    "false",
-    "f",
-    "no",
-    "n",
-    "nee",
-    "nein",
-    "nej",
-    "nei",
-    "onwaar",
-    "falsk",
-    "falsch",
-    "non",
-}
-PII_FIX = "direct identifiers are hashed on ingest; nothing to do"
-
-
-# ---------------------------------------------------------------------------
-# mapping
-# ---------------------------------------------------------------------------
-@dataclass
-class TableMapping:
-    """How one canonical table is read from one source file."""
-
-    table: str
-    file: str
-    format: str = "auto"
-    encoding: str = "auto"
-    delimiter: str = "auto"
-    decimal: str = "auto"
-    date_format: str | None = None
-    sheet: str | int = 0
-    columns: dict[str, str] = field(default_factory=dict)  # canonical -> source
-    pii: dict[str, str] = field(default_factory=dict)  # canonical hash column -> source
-    values: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-
-def load_mapping(path: str | Path) -> dict[str, TableMapping]:
-    """Read a mapping YAML (see ``data/raw/demo/mapping.yml`` and the README)."""
-    path = Path(path)
-    name = path.name
-    if not path.exists():
-        raise DataError(
-            Issue(
-                name,
-                None,
-                [],
-                f"mapping file {path} does not exist",
-                "create it (see README 'Bring your own data') or set data.mapping in the config",
-            )
-        )
-    try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        line = getattr(getattr(exc, "problem_mark", None), "line", None)
-        raise DataError(
-            Issue(
-                name,
-                None,
-                [line + 1] if line is not None else [],
-                f"not valid YAML: {exc}",
-                "fix the YAML syntax (indentation, colons, quotes)",
-            )
-        ) from None
-    tables = doc.get("tables")
-    if not isinstance(tables, dict):
-        raise DataError(
-            Issue(
-                name,
-                None,
-                [],
-                "the mapping has no 'tables:' section",
-                "start the file with 'tables:' and one entry per canonical table",
-            )
-        )
-    out = {}
-    allowed_keys = set(TableMapping.__dataclass_fields__) - {"table"}
-    for tname, spec in tables.items():
-        if tname not in TABLES:
-            raise DataError(
-                Issue(
-                    name, None, [], f"unknown table '{tname}'", f"use one of: {', '.join(TABLES)}"
-                )
-            )
-        spec = dict(spec or {})
-        unknown = set(spec) - allowed_keys
-        if unknown:
-            raise DataError(
-                Issue(
-                    name,
-                    None,
-                    [],
-                    f"table '{tname}': unknown keys {sorted(unknown)}",
-                    f"allowed keys are {sorted(allowed_keys)}",
-                )
-            )
-        if "file" not in spec:
-            raise DataError(
-                Issue(
-                    name,
-                    None,
-                    [],
-                    f"table '{tname}' has no 'file'",
-                    "name the source file, relative to the raw data folder",
-                )
-            )
-        bad_cols = set(spec.get("columns") or {}) - set(TABLES[tname].names)
-        if bad_cols:
-            raise DataError(
-                Issue(
-                    name,
-                    None,
-                    [],
-                    f"table '{tname}': {sorted(bad_cols)} are not canonical columns",
-                    f"map onto: {', '.join(TABLES[tname].names)}",
-                )
-            )
-        spec["columns"] = {k: str(v) for k, v in (spec.get("columns") or {}).items()}
-        spec["values"] = {
-            k: {str(a): b for a, b in (v or {}).items()}
-            for k, v in (spec.get("values") or {}).items()
-        }
-        out[tname] = TableMapping(table=tname, **spec)
-    return out
-
-
-# ---------------------------------------------------------------------------
-# reading
-# ---------------------------------------------------------------------------
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _decode(data: bytes, name: str, encoding: str) -> tuple[str, str]:
-    if encoding != "auto":
-        try:
-            return data.decode(encoding), encoding
-        except UnicodeDecodeError as exc:
-            line = data[: exc.start].count(b"\n") + 1
-            raise DataError(
-                Issue(
-                    name,
-                    None,
-                    [line],
-                    f"bytes are not valid {encoding}",
-                    "set 'encoding: auto' in the mapping or re-export in the declared encoding",
-                )
-            ) from None
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16"), "utf-16"
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-
-    # not UTF-8 as a whole: is it a mix of UTF-8 and 8-bit lines?
-    def line_of(pos: int) -> int:
-        return data.count(b"\n", 0, pos) + 1
-
-    utf8_seq = [m.start() for m in _UTF8_MULTIBYTE.finditer(data)][:3]
-    if utf8_seq:
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            bad_line = line_of(exc.start)
-        utf8_lines = sorted({line_of(pos) for pos in utf8_seq})
-        raise DataError(
-            Issue(
-                name,
-                None,
-                utf8_lines + [bad_line],
-                f"mixed encodings: line(s) {utf8_lines} are UTF-8, line {bad_line} is latin-1/cp1252",
-                "re-export the whole file in one encoding (UTF-8 preferred)",
-            )
-        )
-    try:
-        return data.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError:
-        return data.decode("latin-1"), "latin-1"
-
-
-def _sniff_delimiter(header: str) -> str:
-    counts = {d: header.count(d) for d in DELIMITERS}
-    best = max(counts, key=lambda d: counts[d])
-    return best if counts[best] > 0 else ";"
-
-
-@dataclass
-class SourceFrame:
-    """A source file read into a frame, with the line number of each row."""
-
-    df: pd.DataFrame
-    lines: np.ndarray
-    file: str
-    meta: dict
-
-
-def read_source(path: Path, tm: TableMapping) -> SourceFrame:
-    """Read one source file; raise :class:`DataError` for file-level problems."""
-    name = path.name
-    fmt = (
-        tm.format
-        if tm.format != "auto"
-        else {
-            ".csv": "csv",
-            ".txt": "csv",
-            ".tsv": "csv",
-            ".parquet": "parquet",
-            ".pq": "parquet",
-            ".xlsx": "excel",
-            ".xls": "excel",
-            ".xlsm": "excel",
-        }.get(path.suffix.lower(), "csv")
-    )
-    if not path.exists():
-        raise DataError(
-            Issue(
-                name,
-                None,
-                [],
-                f"file not found in {path.parent}",
-                f"put the {tm.table} export there or correct 'file' in the mapping",
-            )
-        )
-    if path.stat().st_size == 0:
-        raise DataError(
-            Issue(
-                name,
-                None,
-                [],
-                "the file is empty (0 bytes)",
-                f"re-export the {tm.table} table; the export probably failed",
-            )
-        )
-    meta: dict[str, Any] = {"format": fmt}
-    if fmt == "parquet":
-        try:
-            df = pd.read_parquet(path)
-        except Exception as exc:  # pyarrow raises several types
-            raise DataError(
-                Issue(
-                    name,
-                    None,
-                    [],
-                    f"not a readable Parquet file ({exc})",
-                    "re-export the file as Parquet, or as CSV and change 'file'",
-                )
-            ) from None
-        lines = np.arange(1, len(df) + 1)
-        meta["row_numbering"] = "row"
-    elif fmt == "excel":
-        try:
-            df = pd.read_excel(path, sheet_name=tm.sheet, dtype=object)
-        except Exception as exc:
-            raise DataError(
-                Issue(
-                    name,
-                    None,
-                    [],
-                    f"not a readable Excel file ({exc})",
-                    "save it as .xlsx, or export CSV and change 'file'",
-                )
-            ) from None
-        lines = np.arange(2, len(df) + 2)
-        meta["row_numbering"] = "line"
-    else:
-        data = path.read_bytes()
-        text, enc = _decode(data, name, tm.encoding)
-        meta["encoding"] = enc
-        first = next((ln for ln in text.splitlines() if ln.strip()), "")
-        if not first:
-            raise DataError(
-                Issue(
-                    name,
-                    None,
-                    [],
-                    "the file has no header line (only blank lines)",
-                    f"re-export the {tm.table} table with a header row",
-                )
-            )
-        delim = _sniff_delimiter(first) if tm.delimiter == "auto" else tm.delimiter
-        if tm.delimiter != "auto" and first.count(delim) == 0:
-            found = _sniff_delimiter(first)
-            if first.count(found) > 0:
-                raise DataError(
-                    Issue(
-                        name,
-                        None,
-                        [1],
-                        f"the header has no '{delim}' but {first.count(found)}× '{found}': wrong delimiter",
-                        f"set 'delimiter: \"{found}\"' (or 'auto') in the mapping for {tm.table}",
-                    )
-                )
-        meta["delimiter"] = delim
-        try:
-            df = pd.read_csv(
-                io.StringIO(text),
-                sep=delim,
-                dtype=str,
-                keep_default_na=False,
-                na_filter=False,
-                skip_blank_lines=True,
-            )
-        except pd.errors.ParserError as exc:
-            m = re.search(r"line (\d+)", str(exc))
-            raise DataError(
-                Issue(
-                    name,
-                    None,
-                    [int(m.group(1))] if m else [],
-                    f"wrong number of fields ({exc})",
-                    f"check quoting and that '{delim}' is the delimiter; values containing "
-                    f"'{delim}' must be quoted",
-                )
-            ) from None
-        except pd.errors.EmptyDataError:
-            raise DataError(
-                Issue(
-                    name,
-                    None,
-                    [],
-                    "the file has no header line",
-                    f"re-export the {tm.table} table with a header row",
-                )
-            ) from None
-        df.columns = [str(c).strip() for c in df.columns]
-        # line numbers: header is line 1; blank lines are skipped by the parser
-        nonblank = [i for i, ln in enumerate(text.splitlines(), start=1) if ln.strip()]
-        lines = (
-            np.array(nonblank[1 : len(df) + 1])
-            if len(nonblank) > len(df)
-            else np.arange(2, len(df) + 2)
-        )
-        meta["row_numbering"] = "line"
-    if len(df) == 0:
-        raise DataError(
-            Issue(
-                name,
-                None,
-                [],
-                "the file has a header but no data rows",
-                f"re-export the {tm.table} table with its rows, or remove it from the mapping",
-            )
-        )
-    return SourceFrame(df=df.reset_index(drop=True), lines=lines, file=name, meta=meta)
-
-
-# ---------------------------------------------------------------------------
-# parsing
-# ---------------------------------------------------------------------------
-def _as_text(s: pd.Series) -> pd.Series:
-    """Source values as stripped strings; missing → ''."""
-    if s.dtype == object or pd.api.types.is_string_dtype(s):
-        return s.astype(object).where(s.notna(), "").astype(str).str.strip()
-    return s.astype(object).where(s.notna(), "").astype(str)
-
-
-def _parse_float(s: pd.Series, decimal: str) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Returns (values, missing, bad)."""
-    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-        v = s.astype("float64")
-        return v, v.isna(), pd.Series(False, index=s.index)
-    t = _as_text(s)
-    missing = t == ""
-    if decimal == "auto":
-        comma = t.str.match(r"^-?\d{1,3}(\.\d{3})*,\d+$|^-?\d+,\d+$").sum()
-        dot = t.str.match(r"^-?\d{1,3}(,\d{3})*\.\d+$|^-?\d+\.\d+$").sum()
-        decimal = "," if comma > dot else "."
-    if decimal == ",":
-        t2 = t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-    else:
-        t2 = t.str.replace(",", "", regex=False)
-    v = pd.to_numeric(t2.where(~missing), errors="coerce").astype("float64")
-    bad = v.isna() & ~missing
-    return v, missing, bad
-
-
-def _strptime(vals: pd.Series, fmt: str) -> pd.Series:
-    """Parse strings with one strptime format (pyarrow's C++ parser); failures → NaT."""
-    arr = pyarrow.array(vals.to_numpy(dtype=object), type=pyarrow.string())
-    parsed = pyarrow.compute.strptime(arr, format=fmt, unit="us", error_is_null=True)
-    out = pd.Series(parsed.to_numpy(zero_copy_only=False), index=vals.index).astype(
-        "datetime64[us]"
-    )
-    # pyarrow rolls impossible dates over (31.02. → 03.03.): rows that do not format back
-    # to their text are re-checked with pandas' strict parser (also handles unpadded days)
-    back = pyarrow.compute.strftime(parsed, format=fmt).to_numpy(zero_copy_only=False)
-    differs = out.notna().to_numpy() & (back != vals.to_numpy(dtype=object))
-    if differs.any():
-        out[differs] = pd.to_datetime(vals[differs], format=fmt, errors="coerce").astype(
-            "datetime64[us]"
-        )
-    return out
-
-
-def _parse_date(s: pd.Series, fmt: str | None) -> tuple[pd.Series, pd.Series, pd.Series]:
-    if pd.api.types.is_datetime64_any_dtype(s):
-        v = s.dt.tz_localize(None) if getattr(s.dt, "tz", None) is not None else s
-        v = v.astype("datetime64[us]")
-        return v, v.isna(), pd.Series(False, index=s.index)
-    if s.dtype == object and s.map(lambda x: isinstance(x, (dt.date, pd.Timestamp))).any():
-        s = s.map(
-            lambda x: (
-                x.isoformat(sep=" ")
-                if isinstance(x, dt.datetime)
-                else (x.isoformat() if isinstance(x, dt.date) else x)
-            )
-        )
-    t = _as_text(s)
-    missing = t == ""
-    vals = t[~missing]
-    if fmt is None:
-        sample = vals.drop_duplicates().head(500)
-        best, best_ok = None, -1
-        for f in DATE_FORMATS:
-            ok = _strptime(sample, f).notna().sum()
-            if ok > best_ok:
-                best, best_ok = f, ok
-            if ok == len(sample):
-                break
-        fmt = best
-    v = pd.Series(pd.NaT, index=s.index, dtype="datetime64[us]")
-    if len(vals):
-        v.loc[~missing] = _strptime(vals, fmt)
-    bad = v.isna() & ~missing
-    return v, missing, bad
-
-
-def _parse_bool(s: pd.Series, codes: dict | None) -> tuple[pd.Series, pd.Series, pd.Series]:
-    if pd.api.types.is_bool_dtype(s):
-        return s.astype(bool), pd.Series(False, index=s.index), pd.Series(False, index=s.index)
-    t = _as_text(s)
-    missing = t == ""
-    if codes:
-        m = {str(k).strip(): bool(v) for k, v in codes.items()}
-        v = t.map(m)
-    else:
-        low = t.str.lower()
-        v = pd.Series(
-            np.where(low.isin(TRUE_WORDS), True, np.where(low.isin(FALSE_WORDS), False, None)),
-            index=s.index,
-            dtype=object,
-        )
-    bad = v.isna() & ~missing
-    return v, missing, bad
+from .sources import (
+    SourceFrame,
+    TableMapping,
+    load_mapping,
+    read_source,
+    resolve_file,
+    sha256_file,
+)
 
 
 @dataclass
@@ -538,6 +57,7 @@ class TableResult:
     issues: list[Issue]
     stats: dict
     lines: np.ndarray  # source line of each kept row
+    rejected_keys: pd.Series | None = None  # key values of quarantined rows (single-column keys)
 
 
 class _Rejector:
@@ -572,21 +92,59 @@ def pseudonymise(values: pd.Series, salt: str, kind: str) -> pd.Series:
     Values are normalised first (e-mail lower-cased, phone digits only, names
     case-folded with single spaces) so the same person gets the same pseudonym.
     """
-    t = _as_text(values)
+    t = as_text(values)
     if kind == "email_hash":
         t = t.str.lower()
     elif kind == "phone_hash":
         t = t.str.replace(r"\D", "", regex=True)
     else:
         t = t.str.casefold().str.replace(r"\s+", " ", regex=True)
-    out = [hashlib.sha256(f"{salt}|{v}".encode()).hexdigest()[:16] if v else None for v in t]
+    out = [sanitize.pseudonym(v, salt) if v else None for v in t]
     return pd.Series(out, index=values.index, dtype="str")
 
 
+def _first_lines(src: SourceFrame, column: str, values: list[str], n: int = 3) -> list[int]:
+    t = as_text(src.df[column])
+    hit = np.flatnonzero(t.isin(values).to_numpy())[:n]
+    return [int(src.lines[i]) for i in hit]
+
+
+def _number_style(src: SourceFrame, tm: TableMapping, num_cols: dict[str, pd.Series]) -> str:
+    """The file's decimal separator: declared, or decided from unambiguous values."""
+    if tm.decimal != "auto":
+        return tm.decimal
+    style = detect_number_style(num_cols)
+    if style.decimal is None and (style.ambiguous or style.comma_values):
+        col = (style.ambiguous_columns or list(num_cols))[0]
+        ex = (style.ambiguous or [])[:3]
+        shown = ", ".join(f"'{e}'" for e in ex) or "values in both styles, equally often"
+        raise DataError(
+            Issue(
+                src.file,
+                col,
+                _first_lines(src, col, ex) if ex else [],
+                f"numbers such as {shown} can be read two ways (decimal comma or thousands "
+                "separator) and nothing in the file decides which",
+                f"set \"decimal: ','\" (with \"thousands: '.'\") or \"decimal: '.'\" for table "
+                f"'{tm.table}' in the mapping",
+            )
+        )
+    return style.decimal or "."
+
+
 def parse_table(
-    src: SourceFrame, tm: TableMapping, salt: str, run_date: dt.date, future_tolerance_days: int = 1
+    src: SourceFrame,
+    tm: TableMapping,
+    salt: str,
+    run_date: dt.date,
+    future_tolerance_days: int = 1,
+    earliest_date: dt.date = dt.date(1990, 1, 1),
 ) -> TableResult:
-    """Turn a source frame into the canonical table, quarantining bad rows."""
+    """Turn a source frame into the canonical table, quarantining bad rows.
+
+    Raises :class:`DataError` for problems of the whole file (missing or
+    ambiguous columns); row problems go to the quarantine with their reason.
+    """
     spec = TABLES[tm.table]
     df, file = src.df, src.file
     # resolve source column names
@@ -627,8 +185,20 @@ def parse_table(
         raise DataError([Issue(file, c, [1], "required column is missing", fix) for c in absent])
 
     rej = _Rejector(len(df), src.lines, file)
+    notes: dict[str, str] = {}
     out: dict[str, pd.Series] = {}
     repaired = np.zeros(len(df), dtype=bool)
+    repair_reasons: dict[str, int] = {}
+    num_cols = {
+        cols[c.name]: df[cols[c.name]]
+        for c in spec.columns
+        if c.kind in ("float", "int") and c.name in cols
+    }
+    decimal = _number_style(src, tm, num_cols) if num_cols else "."
+    if num_cols and tm.decimal == "auto":
+        notes["numbers"] = f"decimal separator '{decimal}' decided from the file's values"
+    early = pd.Timestamp(earliest_date)
+    fatal: list[Issue] = []
     for col in spec.columns:
         if col.name not in cols:
             continue
@@ -636,7 +206,7 @@ def parse_table(
         srcname = cols[col.name]
         codes = tm.values.get(col.name)
         if col.kind in ("str",):
-            t = _as_text(s)
+            t = as_text(s)
             if codes:
                 mapped = t.map({str(k).strip(): v for k, v in codes.items()})
                 unknown = mapped.isna() & (t != "")
@@ -651,7 +221,7 @@ def parse_table(
             v = t.where(~missing)
             bad = pd.Series(False, index=s.index)
         elif col.kind == "bool":
-            v, missing, bad = _parse_bool(s, codes)
+            v, missing, bad = parse_bool(s, codes)
             if codes:
                 rej.add(
                     bad,
@@ -660,25 +230,55 @@ def parse_table(
                     "add the code under 'values' in the mapping, or correct the value",
                 )
             else:
-                rej.add(bad, srcname, "not a yes/no value", "use true/false, yes/no, ja/nej, 1/0")
+                rej.add(
+                    bad,
+                    srcname,
+                    "not a yes/no value",
+                    "use true/false, yes/no, ja/nej, ja/nei, ja/nee, ja/nein, 1/0 — or map the "
+                    "source codes under 'values' in the mapping",
+                )
         elif col.kind in ("float", "int"):
-            v, missing, bad = _parse_float(s, tm.decimal)
+            v, missing, bad, other = parse_number(s, decimal, tm.thousands)
             rej.add(
-                bad,
+                other,
+                srcname,
+                f"number in the other decimal style (this file writes decimals with '{decimal}')",
+                "write every number of the file in one style, or set decimal/thousands in the mapping",
+            )
+            rej.add(
+                bad & ~other,
                 srcname,
                 "not a number",
-                "use digits with ',' or '.' as decimal separator, no currency signs",
+                "use digits with ',' or '.' as decimal separator; no currency signs, inf or nan",
             )
             if col.kind == "int":
                 frac = v.notna() & (v != np.round(v))
                 rej.add(frac, srcname, "not a whole number", "points and scores must be integers")
         elif col.kind in ("date", "datetime"):
             fmt = tm.date_format
-            v, missing, bad = _parse_date(s, fmt)
+            try:
+                v, missing, bad, dnotes = parse_date(s, fmt)
+            except AmbiguousDates as exc:
+                fatal.append(
+                    Issue(
+                        file,
+                        srcname,
+                        _first_lines(src, srcname, exc.examples),
+                        "day and month order cannot be told apart: every value reads both ways "
+                        f"(e.g. {', '.join(repr(e) for e in exc.examples[:2])})",
+                        f"set date_format: '{exc.formats[0]}' (day first) or '{exc.formats[1]}' "
+                        f"(month first) for table '{tm.table}' in the mapping",
+                    )
+                )
+                continue
+            for k, note in dnotes.items():
+                notes[f"{srcname} {k}"] = f"{srcname}: " + (
+                    f"date format {note}" if k == "format" else note
+                )
             rej.add(
                 bad,
                 srcname,
-                f"unparseable date (expected {fmt or 'a date such as 31.12.2025'})",
+                f"unparseable date (expected {fmt or dnotes.get('format') or 'a date such as 31.12.2025'})",
                 "use one date format in the whole column and set 'date_format' in the mapping",
             )
             limit = pd.Timestamp(run_date) + pd.Timedelta(days=future_tolerance_days + 1)
@@ -688,6 +288,22 @@ def parse_table(
                 f"date in the future (after {run_date})",
                 "check the export's clock/time zone and the date format (day/month swapped?)",
             )
+            rej.add(
+                v < early,
+                srcname,
+                f"implausible date before {earliest_date} (a placeholder such as 1900-01-01?)",
+                "leave the date empty when it is unknown, or correct it "
+                "(data.earliest_date in the config sets this bound)",
+            )
+            if col.name == "month":
+                rej.add(
+                    v.notna() & (v != v.dt.to_period("M").dt.to_timestamp()),
+                    srcname,
+                    "not the first day of a month",
+                    "write the month as YYYY-MM or as the first day of the month",
+                )
+            if col.kind == "date":
+                v = v.dt.normalize()  # keys compare as the canonical table will store them
         else:  # pragma: no cover
             raise AssertionError(col.kind)
         repairable = tm.table == "transactions" and col.name in ("net_amount", "discount")
@@ -698,7 +314,7 @@ def parse_table(
                 "required value is empty",
                 "fill the value in the source, or exclude the row from the export",
             )
-        if col.allowed and not codes:
+        if col.allowed:
             tv = v.astype(object)
             bad_allowed = tv.notna() & ~tv.isin(col.allowed)
             rej.add(
@@ -722,9 +338,12 @@ def parse_table(
                 "correct the value",
             )
         out[col.name] = v
+    if fatal:
+        raise DataError(fatal)
     for hcol, srccol in tm.pii.items():
         out[hcol] = pseudonymise(df[srccol], salt, hcol)
     frame = pd.DataFrame(out, index=df.index)
+    notes.update(_protect_personal_text(frame, spec, salt))
 
     # table rules
     if tm.table == "transactions":
@@ -734,11 +353,17 @@ def parse_table(
         if "discount" not in frame:
             frame["discount"] = 0.0
         repaired |= disc_missing.to_numpy()
+        if disc_missing.any():
+            repair_reasons["discount empty or not mapped: taken as 0"] = int(disc_missing.sum())
         frame["discount"] = frame["discount"].fillna(0.0)
         if "net_amount" not in frame:
             frame["net_amount"] = np.nan
         net_missing = frame["net_amount"].isna() & frame["gross_amount"].notna()
         repaired |= net_missing.to_numpy()
+        if net_missing.any():
+            repair_reasons["net amount empty or not mapped: gross − discount"] = int(
+                net_missing.sum()
+            )
         frame.loc[net_missing, "net_amount"] = frame["gross_amount"] - frame["discount"]
         ret = frame["is_return"].fillna(False).astype(bool)
         g, n = frame["gross_amount"], frame["net_amount"]
@@ -777,6 +402,8 @@ def parse_table(
         )
         fix_tier = ~mem & frame["tier"].notna()
         repaired |= fix_tier.to_numpy()
+        if fix_tier.any():
+            repair_reasons["tier of a non-member cleared"] = int(fix_tier.sum())
         frame.loc[fix_tier, "tier"] = np.nan
     if tm.table == "points_ledger":
         ty, pts = frame["type"], frame["points"]
@@ -820,8 +447,7 @@ def parse_table(
             )
     bad_mask = rej.mask
     kept = coerce_canonical(frame.loc[~bad_mask], tm.table)
-    pii_src = set(tm.pii.values())
-    rejected = df.loc[bad_mask, [c for c in df.columns if c not in pii_src]].copy()
+    rejected = _quarantine_rows(df.loc[bad_mask], cols, tm, salt)
     rejected.insert(0, "_line", src.lines[bad_mask])
     rejected.insert(
         1, "_reasons", ["; ".join(r) for r, b in zip(rej.reasons, bad_mask, strict=True) if b]
@@ -831,8 +457,46 @@ def parse_table(
         "rows_kept": int((~bad_mask).sum()),
         "rows_repaired": int((repaired & ~bad_mask).sum()),
         "rows_rejected": int(bad_mask.sum()),
+        "repair_reasons": repair_reasons,
+        "assumptions": list(notes.values()),
     }
-    return TableResult(tm.table, file, kept, rejected, rej.issues(), stats, src.lines[~bad_mask])
+    rejected_keys = frame.loc[bad_mask, spec.key[0]] if len(spec.key) == 1 else None
+    return TableResult(
+        tm.table, file, kept, rejected, rej.issues(), stats, src.lines[~bad_mask], rejected_keys
+    )
+
+
+def _protect_personal_text(frame: pd.DataFrame, spec, salt: str) -> dict[str, str]:
+    """Pseudonymise ids that are e-mails/phones, redact contact details in free text (in place)."""
+    notes = {}
+    for col in spec.columns:
+        if col.kind != "str" or col.allowed or col.pii or col.name not in frame:
+            continue
+        if col.name.endswith("_id"):
+            frame[col.name], n = sanitize.pseudonymise_personal_ids(frame[col.name], salt)
+            if n:
+                notes[f"{col.name} personal"] = (
+                    f"WARNING: {n:,} {col.name} values are e-mail addresses or phone numbers; "
+                    "they were pseudonymised (use a customer number as the id)"
+                )
+        else:
+            frame[col.name], n = sanitize.redact_text(frame[col.name], salt)
+            if n:
+                notes[f"{col.name} personal"] = (
+                    f"{n:,} {col.name} values contained an e-mail address or phone number; "
+                    "those parts were replaced by pseudonyms"
+                )
+    return notes
+
+
+def _quarantine_rows(rows: pd.DataFrame, cols: dict[str, str], tm, salt: str) -> pd.DataFrame:
+    """Rejected source rows for the quarantine file: mapped columns only, personal values hidden."""
+    mapped = list(dict.fromkeys(s for c, s in cols.items() if s in rows.columns))
+    q = rows[mapped].astype(object).copy()
+    for c in mapped:
+        text = as_text(q[c])
+        q[c], _ = sanitize.redact_text(text.where(text != "", None), salt)
+    return q
 
 
 # ---------------------------------------------------------------------------
@@ -861,27 +525,52 @@ class IngestResult:
         return "\n".join(lines)
 
 
-def _orphans(res: TableResult, col: str, valid: pd.Series, target: str) -> None:
-    """Quarantine rows of ``res`` whose ``col`` is not among ``valid``."""
+def _orphans(res: TableResult, col: str, parent: TableResult, pcol: str, target: str) -> None:
+    """Quarantine rows of ``res`` whose ``col`` is not among the parent's kept ``pcol`` values.
+
+    Rows whose parent exists but was itself quarantined are reported as such,
+    naming the parent's rule, so the fix points at the cause.
+    """
     f = res.frame
     vals = f[col].to_numpy(dtype=object)
-    known = pd.Index(valid.to_numpy(dtype=object))
+    known = pd.Index(parent.frame[pcol].to_numpy(dtype=object))
     orphan = f[col].notna().to_numpy() & (known.get_indexer(vals) < 0)
     if not orphan.any():
         return
-    lines = [int(x) for x in res.lines[orphan]]
-    res.issues.append(
-        Issue(
-            res.file,
-            col,
-            lines,
-            f"{orphan.sum()} rows reference a {col} that is not in {target}",
-            f"add the missing ids to the {target} export, or check the id format",
+    quarantined = np.zeros(len(f), dtype=bool)
+    if parent.rejected_keys is not None and len(parent.rejected_keys):
+        rk = pd.Index(parent.rejected_keys.dropna().to_numpy(dtype=object)).unique()
+        quarantined = orphan & (rk.get_indexer(vals) >= 0)
+    absent = orphan & ~quarantined
+    reasons = np.where(quarantined, f"{col}: its {target} row was quarantined", "")
+    reasons = np.where(absent, f"{col}: not found in {target}", reasons)
+    if absent.any():
+        res.issues.append(
+            Issue(
+                res.file,
+                col,
+                [int(x) for x in res.lines[absent]],
+                f"{absent.sum()} rows reference a {col} that is not in {target}",
+                f"add the missing ids to the {target} export, or check the id format",
+            )
         )
-    )
+    if quarantined.any():
+        rules = sorted({i.rule for i in parent.issues})[:3]
+        res.issues.append(
+            Issue(
+                res.file,
+                col,
+                [int(x) for x in res.lines[quarantined]],
+                f"{quarantined.sum()} rows belong to a {col} whose {target} row was quarantined "
+                f"({'; '.join(rules)})",
+                f"fix the quarantined rows of {parent.file} (see its quarantine file); these rows "
+                "then come in with them",
+            )
+        )
+    lines = [int(x) for x in res.lines[orphan]]
     rows = f.loc[orphan].astype(object)
     rows.insert(0, "_line", lines)
-    rows.insert(1, "_reasons", f"{col}: not found in {target}")
+    rows.insert(1, "_reasons", reasons[orphan])
     res.rejected = pd.concat([res.rejected.astype(object), rows], ignore_index=True)
     res.frame = f.loc[~orphan].reset_index(drop=True)
     res.lines = res.lines[~orphan]
@@ -894,7 +583,11 @@ def _quality_row(res: TableResult) -> dict:
     f = res.frame
     spec = TABLES[res.table]
     dates = [c.name for c in spec.columns if c.kind in ("date", "datetime")]
-    row = {"table": res.table, "file": res.file, **res.stats}
+    row = {
+        "table": res.table,
+        "file": res.file,
+        **{k: v for k, v in res.stats.items() if k not in ("repair_reasons", "assumptions")},
+    }
     row.setdefault("orphans", 0)
     if dates and len(f):
         d = f[dates[0]]
@@ -905,6 +598,8 @@ def _quality_row(res: TableResult) -> dict:
         row["returns"] = int(f["is_return"].sum())
         row["non_positive_amounts"] = int((f["net_amount"] <= 0).sum())
         row["anonymous_sales"] = int(f["customer_id"].isna().sum())
+    row["repair_reasons"] = res.stats.get("repair_reasons", {})
+    row["assumptions"] = res.stats.get("assumptions", [])
     reasons: dict[str, int] = defaultdict(int)
     for r in res.rejected.get("_reasons", pd.Series(dtype=str)):
         for part in str(r).split("; "):
@@ -914,25 +609,8 @@ def _quality_row(res: TableResult) -> dict:
     return row
 
 
-def _atomic_write(path: Path, write) -> None:
-    """Write ``path`` via a temp file in the same folder and an atomic rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def _atomic_write_parquet(df: pd.DataFrame, path: Path) -> None:
-    _atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
-
-
-def _atomic_write_text(text: str, path: Path) -> None:
-    _atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    safety.atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False))
 
 
 def ingest(
@@ -943,6 +621,7 @@ def ingest(
     run_date: dt.date | None = None,
     max_reject_share: float = 0.05,
     future_tolerance_days: int = 1,
+    earliest_date: dt.date = dt.date(1990, 1, 1),
 ) -> IngestResult:
     """Ingest every mapped source file into canonical tables.
 
@@ -966,54 +645,102 @@ def ingest(
         File-level problems, or a table with more than ``max_reject_share`` bad rows.
     """
     raw_dir = Path(raw_dir)
+    safety.protect(raw_dir)  # nothing below may write inside the raw folder
+    if out_dir is not None:
+        safety.check_writable(out_dir)
     run_date = run_date or dt.date.today()
+    mapping_name = Path(mapping).name
     maps = load_mapping(mapping)
-    missing_req = [t for t in REQUIRED_TABLES if t not in maps]
-    if missing_req:
-        raise DataError(
-            [
-                Issue(
-                    Path(mapping).name,
-                    None,
-                    [],
-                    f"required table '{t}' is not in the mapping",
-                    f"add a '{t}:' entry with its source file",
-                )
-                for t in missing_req
-            ]
+    problems = [
+        Issue(
+            mapping_name,
+            None,
+            [],
+            f"required table '{t}' is not in the mapping",
+            f"add a '{t}:' entry with its source file",
         )
+        for t in REQUIRED_TABLES
+        if t not in maps
+    ]
     results: dict[str, TableResult] = {}
     inputs: dict[str, str] = {}
-    for tname, tm in maps.items():
-        path = raw_dir / tm.file
-        src = read_source(path, tm)
-        inputs[tm.file] = sha256_file(path)
-        results[tname] = parse_table(src, tm, salt, run_date, future_tolerance_days)
+    for tname, tm in maps.items():  # every table is read, so one run lists every problem
+        try:
+            path = resolve_file(raw_dir, tm, mapping_name)
+            src = read_source(path, tm)
+            inputs[tm.file] = sha256_file(path)
+            results[tname] = parse_table(
+                src, tm, salt, run_date, future_tolerance_days, earliest_date
+            )
+        except DataError as exc:
+            problems.extend(exc.issues)
+        except Exception as exc:  # never a traceback for an input: locate it and say so
+            problems.append(
+                Issue(
+                    str(tm.file),
+                    None,
+                    [],
+                    f"the {tname} export could not be read ({type(exc).__name__})",
+                    "check that it is a complete export in the format the mapping declares; "
+                    "if it is, report this as a bug with the file's header",
+                )
+            )
+    if problems:
+        raise DataError(problems)
     # orphan references (after every table has been parsed)
     for tname, res in results.items():
         for col, target in TABLES[tname].references.items():
             ttable, tcol = target.split(".")
             if ttable in results:
-                _orphans(
-                    res, col, results[ttable].frame[tcol], f"{ttable} ({results[ttable].file})"
-                )
-    # stop when too much is rejected
+                parent = results[ttable]
+                _orphans(res, col, parent, tcol, f"{ttable} ({parent.file})")
+    # stop when too much is rejected, or nothing usable is left
     fatal = []
     for res in results.values():
         share = res.stats["rows_rejected"] / max(1, res.stats["rows_read"])
         if share > max_reject_share:
             fatal.extend(res.issues)
+    for tname in REQUIRED_TABLES:
+        res = results[tname]
+        if res.stats["rows_kept"] == 0 and not any(i in fatal for i in res.issues):
+            fatal.append(
+                Issue(
+                    res.file,
+                    None,
+                    [],
+                    f"no {tname} row passed the checks ({res.stats['rows_rejected']:,} quarantined)",
+                    "fix the quarantined rows (see the reasons above); the report needs data",
+                )
+            )
+            fatal.extend(i for i in res.issues if i not in fatal)
+    tx = results["transactions"].frame
+    if len(tx) and not (~tx["is_return"].astype(bool)).any():
+        fatal.append(
+            Issue(
+                results["transactions"].file,
+                None,
+                [],
+                "every kept transaction is a return: there are no sales to report on",
+                "check the return flag's value codes in the mapping",
+            )
+        )
     if fatal:
         raise DataError(fatal)
     # contract check of what is kept
     for res in results.values():
         try:
             validate(res.frame, res.table)
-        except (
-            pa.errors.SchemaErrors
-        ) as exc:  # a bug, not a data problem: parse_table should have caught it
-            raise AssertionError(
-                f"{res.table}: canonical frame violates the contract:\n{exc}"
+        except pa.errors.SchemaErrors as exc:  # a bug: parse_table should have caught it
+            checks = sorted({str(c) for c in exc.failure_cases.get("check", [])})[:3]
+            raise DataError(
+                Issue(
+                    res.file,
+                    None,
+                    [],
+                    f"the {res.table} table passed the row checks but fails the contract "
+                    f"({', '.join(checks)}) — this is a bug in the workbook",
+                    "report it with this message; meanwhile remove the rows the check names",
+                )
             ) from None
     quality = pd.DataFrame([_quality_row(r) for r in results.values()])
     issues = [i for r in results.values() for i in r.issues]
@@ -1021,36 +748,44 @@ def ingest(
     missing = [t for t in OPTIONAL_TABLES if t not in tables]
     result = IngestResult(tables, quality, issues, missing, inputs)
     if out_dir is not None:
-        out = Path(out_dir)
-        # results derived from the previous tables (segments, CLV, verdict, liability) are stale now
-        shutil.rmtree(out / "derived", ignore_errors=True)
-        for name in TABLES:
-            target = out / f"{name}.parquet"
-            if name in tables:
-                _atomic_write_parquet(tables[name], target)
-            elif target.exists():
-                target.unlink()  # a table no longer provided must not linger from an earlier run
-        qdir = out / "quarantine"
-        for name in TABLES:
-            qf = qdir / f"{name}.csv"
-            if name in results and len(results[name].rejected):
-                qdir.mkdir(parents=True, exist_ok=True)
-                _atomic_write_text(results[name].rejected.to_csv(index=False), qf)
-            elif qf.exists():
-                qf.unlink()
-        _atomic_write_text(quality.to_csv(index=False), out / "quality_report.csv")
-        payload = {
-            "run_date": str(run_date),
-            "inputs": inputs,
-            "missing_tables": missing,
-            "tables": json.loads(quality.to_json(orient="records")),
-            "issues": [i.describe() for i in issues],
-        }
-        _atomic_write_text(
-            json.dumps(payload, indent=2, ensure_ascii=False), out / "quality_report.json"
-        )
-        result.out_dir = out
+        _write_processed(Path(out_dir), results, quality, issues, missing, inputs, run_date)
+        result.out_dir = Path(out_dir)
     return result
+
+
+def _write_processed(out, results, quality, issues, missing, inputs, run_date) -> None:
+    """Canonical Parquet, quarantine CSVs and the quality report, each written atomically."""
+    tables = {k: r.frame for k, r in results.items()}
+    # results derived from the previous tables (segments, CLV, verdict, liability) are stale now
+    safety.check_writable(out / "derived")
+    shutil.rmtree(out / "derived", ignore_errors=True)
+    for name in TABLES:
+        target = out / f"{name}.parquet"
+        if name in tables:
+            _atomic_write_parquet(tables[name], target)
+        else:  # a table no longer provided must not linger from an earlier run
+            safety.remove(target)
+    qdir = out / "quarantine"
+    for name in TABLES:
+        qf = qdir / f"{name}.csv"
+        if name in results and len(results[name].rejected):
+            text = sanitize.inert_frame(results[name].rejected).to_csv(index=False)
+            safety.atomic_write_text(text, qf)
+        else:
+            safety.remove(qf)
+    safety.atomic_write_text(
+        sanitize.inert_frame(quality).to_csv(index=False), out / "quality_report.csv"
+    )
+    payload = {
+        "run_date": str(run_date),
+        "inputs": inputs,
+        "missing_tables": missing,
+        "tables": json.loads(quality.to_json(orient="records")),
+        "issues": [i.describe() for i in issues],
+    }
+    safety.atomic_write_text(
+        json.dumps(payload, indent=2, ensure_ascii=False), out / "quality_report.json"
+    )
 
 
 def load_processed(processed_dir: str | Path) -> dict[str, pd.DataFrame]:
@@ -1114,6 +849,7 @@ def ingest_from_config(cfg, run_date: dt.date | None = None) -> IngestResult:
         run_date=run_date,
         max_reject_share=cfg.data.max_reject_share,
         future_tolerance_days=cfg.data.future_tolerance_days,
+        earliest_date=cfg.data.earliest_date,
     )
 
 

@@ -149,6 +149,7 @@ TABLES: dict[str, Table] = {
                     "float",
                     "discount granted, incl. coupons; 0 when absent",
                     required=False,
+                    min_value=0,
                 ),
                 C(
                     "net_amount",
@@ -301,8 +302,6 @@ def coerce_canonical(df: pd.DataFrame, table: str) -> pd.DataFrame:
                 if not col.nullable
                 else s.astype(object).where(s.notna(), None).astype("str")
             )
-            if col.nullable:
-                s = s.where(s.notna() & (s != "None"), np.nan)
         elif col.kind in ("date", "datetime"):
             s = pd.to_datetime(s).astype("datetime64[us]")
             if col.kind == "date":

@@ -7,11 +7,12 @@ per-customer frames.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+
+from . import sanitize
 
 DEFAULT_CUTS = (0.2, 0.4, 0.6, 0.8)
 
@@ -265,9 +266,7 @@ def segment_profile(
 
 def pseudonym(customer_ids: pd.Series, salt: str) -> pd.Series:
     """Display pseudonym ``P-xxxxxxxx`` of customer ids (salted hash; not reversible without the salt)."""
-    return customer_ids.map(
-        lambda c: "P-" + hashlib.sha256(f"{salt}|id|{c}".encode()).hexdigest()[:8]
-    )
+    return customer_ids.map(lambda c: sanitize.pseudonym(f"id|{c}", salt, "P-", 8))
 
 
 def top_customers(

@@ -40,6 +40,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import safety
+from .errors import ConfigError
 from .schema import coerce_canonical
 
 TIER_NAMES = np.array(["bronze", "silver", "gold"])
@@ -934,6 +936,10 @@ def write_raw(data: SynthData, out_dir: str | Path, fmt: str = "export") -> Path
         )
         (out / "mapping.yml").write_text(MAPPING_YAML, encoding="utf-8")
     (out / "truth.json").write_text(json.dumps(data.truth, indent=2, default=str), encoding="utf-8")
+    (out / safety.DEMO_MARKER).write_text(
+        "Synthetic exports written by loyalty_roi.synth; the generator may overwrite this folder.\n",
+        encoding="utf-8",
+    )
     return out
 
 
@@ -948,6 +954,12 @@ def params_from_config(cfg) -> SynthParams:
 def ensure_demo_data(cfg, force: bool = False) -> Path:
     """Generate the demo exports into ``cfg.data.raw_dir`` unless they exist with the same parameters."""
     out = cfg.data.raw_path
+    if not safety.demo_folder_ok(out):
+        raise ConfigError(
+            f"data.source is 'demo' but data.raw_dir ({out}) holds files the demo generator did "
+            "not write; generating there would overwrite them — fix: set 'data.source: files' to "
+            "use those exports, or point data.raw_dir at an empty folder for the demo"
+        )
     params = params_from_config(cfg)
     truth_file = out / "truth.json"
     if truth_file.exists() and not force:

@@ -1,0 +1,534 @@
+"""Source exports: the mapping file and reading one file into a frame with physical line numbers.
+
+A mapping (YAML) names, per canonical table, the source file (inside the raw
+folder — paths that leave it are refused), its format and the column and code
+translations.  :func:`read_source` reads CSV (encoding, BOM and delimiter
+detected), Parquet and Excel, refuses duplicate headers, and keeps the
+physical line number of every record (quoted fields may span lines).
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import hashlib
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from .errors import DataError, Issue
+from .parsing import bool_word
+from .schema import TABLES
+
+DELIMITERS = [";", ",", "\t", "|"]
+# a 2-byte UTF-8 sequence for Latin letters (Ã + continuation byte) inside a non-UTF-8 file
+_UTF8_MULTIBYTE = re.compile(rb"[\xc3\xc5][\x80-\xbf]")
+
+
+# ---------------------------------------------------------------------------
+# mapping
+# ---------------------------------------------------------------------------
+@dataclass
+class TableMapping:
+    """How one canonical table is read from one source file."""
+
+    table: str
+    file: str
+    format: str = "auto"
+    encoding: str = "auto"
+    delimiter: str = "auto"
+    decimal: str = "auto"
+    thousands: str | None = None
+    date_format: str | None = None
+    sheet: str | int = 0
+    columns: dict[str, str] = field(default_factory=dict)  # canonical -> source
+    pii: dict[str, str] = field(default_factory=dict)  # canonical hash column -> source
+    values: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+_CHOICES = {
+    "format": ("auto", "csv", "parquet", "excel"),
+    "decimal": ("auto", ",", "."),
+    "thousands": (None, "", ".", ",", " ", "'", "\u00a0"),
+}
+
+
+def _mapping_problems(tname: str, spec: dict) -> list[str]:
+    """Everything wrong with one table entry of a mapping, in words."""
+    problems = []
+    allowed_keys = set(TableMapping.__dataclass_fields__) - {"table"}
+    unknown = set(spec) - allowed_keys
+    if unknown:
+        problems.append(
+            f"table '{tname}': unknown keys {sorted(map(str, unknown))} "
+            f"(allowed: {', '.join(sorted(allowed_keys))})"
+        )
+    if not isinstance(spec.get("file"), str) or not spec.get("file", "").strip():
+        problems.append(
+            f"table '{tname}' has no 'file' — name the source file, relative to the raw data folder"
+        )
+    for key, choices in _CHOICES.items():
+        if key in spec and spec[key] not in choices:
+            shown = ", ".join(repr(c) for c in choices if c)
+            problems.append(f"table '{tname}': {key} {spec[key]!r} is not one of {shown}")
+    for key in ("columns", "pii", "values"):
+        if spec.get(key) is not None and not isinstance(spec[key], dict):
+            problems.append(f"table '{tname}': '{key}' must be a mapping (name: value per line)")
+    if problems:
+        return problems
+    table = TABLES[tname]
+    bad_cols = set(spec.get("columns") or {}) - set(table.names)
+    if bad_cols:
+        problems.append(
+            f"table '{tname}': {sorted(map(str, bad_cols))} are not canonical columns "
+            f"(map onto: {', '.join(table.names)})"
+        )
+    pii_cols = {c.name for c in table.columns if c.pii}
+    bad_pii = set(spec.get("pii") or {}) - pii_cols
+    if bad_pii:
+        problems.append(
+            f"table '{tname}': pii {sorted(map(str, bad_pii))} are not hash columns "
+            f"(use: {', '.join(sorted(pii_cols)) or 'none in this table'})"
+        )
+    for col, codes in (spec.get("values") or {}).items():
+        if col not in table.names:
+            problems.append(f"table '{tname}': values for '{col}', which is not a canonical column")
+            continue
+        if not isinstance(codes, dict):
+            problems.append(f"table '{tname}': values.{col} must map source codes to values")
+            continue
+        c = table.column(col)
+        for code, target in codes.items():
+            if c.kind == "bool" and bool_word(target) is None:
+                problems.append(
+                    f"table '{tname}': values.{col}.{code} → {target!r} is not yes/no "
+                    "(write true or false)"
+                )
+            elif c.allowed and str(target) not in c.allowed:
+                problems.append(
+                    f"table '{tname}': values.{col}.{code} → {target!r} is not allowed "
+                    f"(use one of {', '.join(c.allowed)})"
+                )
+    return problems
+
+
+def load_mapping(path: str | Path) -> dict[str, TableMapping]:
+    """Read a mapping YAML (see ``data/raw/demo/mapping.yml`` and the README).
+
+    Every problem of the file is reported at once, each naming the table and key.
+    """
+    path = Path(path)
+    name = path.name
+    if not path.is_file():
+        raise DataError(
+            Issue(
+                name,
+                None,
+                [],
+                f"mapping file {path} does not exist" + (" (it is a folder)" if path.is_dir() else ""),
+                "create it (see README 'Bring your own data') or set data.mapping in the config",
+            )
+        )
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        line = getattr(getattr(exc, "problem_mark", None), "line", None)
+        raise DataError(
+            Issue(
+                name,
+                None,
+                [line + 1] if line is not None else [],
+                f"not valid YAML: {exc}",
+                "fix the YAML syntax (indentation, colons, quotes) and save as UTF-8",
+            )
+        ) from None
+    tables = doc.get("tables") if isinstance(doc, dict) else None
+    if not isinstance(tables, dict):
+        raise DataError(
+            Issue(
+                name,
+                None,
+                [],
+                "the mapping has no 'tables:' section",
+                "start the file with 'tables:' and one entry per canonical table",
+            )
+        )
+    out, problems = {}, []
+    for tname, spec in tables.items():
+        if tname not in TABLES:
+            close = difflib.get_close_matches(str(tname), list(TABLES), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"use one of: {', '.join(TABLES)}"
+            problems.append(f"unknown table '{tname}' — {hint}")
+            continue
+        if not isinstance(spec, dict):
+            problems.append(
+                f"table '{tname}' must be a mapping with at least 'file: <name>' "
+                f"(got {type(spec).__name__} {str(spec)[:40]!r})"
+            )
+            continue
+        found = _mapping_problems(tname, spec)
+        if found:
+            problems.extend(found)
+            continue
+        spec = dict(spec)
+        spec["columns"] = {k: str(v) for k, v in (spec.get("columns") or {}).items()}
+        spec["pii"] = {k: str(v) for k, v in (spec.get("pii") or {}).items()}
+        spec["values"] = {
+            k: {str(a): b for a, b in (v or {}).items()}
+            for k, v in (spec.get("values") or {}).items()
+        }
+        out[tname] = TableMapping(table=tname, **spec)
+    if problems:
+        raise DataError(
+            [Issue(name, None, [], p, "correct the mapping (see README 'Bring your own data')") for p in problems]
+        )
+    return out
+
+
+def resolve_file(raw_dir: Path, tm: TableMapping, mapping_name: str) -> Path:
+    """The source file of ``tm``; it must lie inside ``raw_dir`` (symlinks resolved)."""
+    root = raw_dir.resolve()
+    target = (raw_dir / tm.file).resolve()
+    if Path(tm.file).is_absolute() or (target != root and root not in target.parents):
+        raise DataError(
+            Issue(
+                mapping_name,
+                None,
+                [],
+                f"table '{tm.table}': file '{tm.file}' lies outside the raw data folder {raw_dir}",
+                "put the export inside data.raw_dir and name it relative to that folder "
+                "(no '..', no absolute path, no link that leads out)",
+            )
+        )
+    return target
+
+
+# ---------------------------------------------------------------------------
+# reading
+# ---------------------------------------------------------------------------
+def sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _decode(data: bytes, name: str, encoding: str) -> tuple[str, str]:
+    if encoding != "auto":
+        try:
+            return data.decode(encoding), encoding
+        except LookupError:
+            raise DataError(
+                Issue(
+                    name,
+                    None,
+                    [],
+                    f"unknown encoding '{encoding}'",
+                    "use 'encoding: auto', or a name such as utf-8, cp1252, latin-1",
+                )
+            ) from None
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise DataError(
+                Issue(
+                    name,
+                    None,
+                    [line],
+                    f"bytes are not valid {encoding}",
+                    "set 'encoding: auto' in the mapping or re-export in the declared encoding",
+                )
+            ) from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        try:
+            return data[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start + 3].count(b"\n") + 1
+            raise DataError(
+                Issue(
+                    name,
+                    None,
+                    [line],
+                    f"mixed encodings: the file starts with a UTF-8 byte-order mark but line {line} "
+                    "is not UTF-8 (latin-1/cp1252?)",
+                    "re-export the whole file in one encoding (UTF-8 preferred), or remove the BOM "
+                    "and set 'encoding: cp1252' in the mapping",
+                )
+            ) from None
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            raise DataError(
+                Issue(name, None, [], "not valid UTF-16 after its byte-order mark",
+                      "re-export the file as UTF-8")
+            ) from None
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+
+    # not UTF-8 as a whole: is it a mix of UTF-8 and 8-bit lines?
+    def line_of(pos: int) -> int:
+        return data.count(b"\n", 0, pos) + 1
+
+    utf8_seq = [m.start() for m in _UTF8_MULTIBYTE.finditer(data)][:3]
+    if utf8_seq:
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            bad_line = line_of(exc.start)
+        utf8_lines = sorted({line_of(pos) for pos in utf8_seq})
+        raise DataError(
+            Issue(
+                name,
+                None,
+                utf8_lines + [bad_line],
+                f"mixed encodings: line(s) {utf8_lines} are UTF-8, line {bad_line} is latin-1/cp1252",
+                "re-export the whole file in one encoding (UTF-8 preferred)",
+            )
+        )
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "latin-1"
+
+
+def _sniff_delimiter(header: str) -> str:
+    counts = {d: header.count(d) for d in DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > 0 else ";"
+
+
+@dataclass
+class SourceFrame:
+    """A source file read into a frame, with the line number of each row."""
+
+    df: pd.DataFrame
+    lines: np.ndarray
+    file: str
+    meta: dict
+
+
+def _duplicate_header_issue(name: str, header: list, line: int = 1) -> Issue | None:
+    seen: dict[str, int] = {}
+    dups = []
+    for h in header:
+        key = str(h).strip()
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] == 2:
+            dups.append(key)
+    if not dups:
+        return None
+    return Issue(
+        name,
+        dups[0],
+        [line],
+        f"duplicate column name(s) in the header: {', '.join(repr(d) for d in dups)}",
+        "rename the columns so each name appears once (the workbook will not guess which one is meant)",
+    )
+
+
+def record_starts(text: str, delim: str) -> list[int]:
+    """Physical line on which each CSV record (header included) starts; blank lines skipped."""
+    starts = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+    prev_end = 0
+    for row in reader:
+        start = prev_end + 1
+        prev_end = reader.line_num
+        if not any(c.strip() for c in row):
+            continue
+        starts.append(start)
+    return starts
+
+
+def physical_lines(text: str, delim: str, n_records: int) -> np.ndarray:
+    """The physical line on which each data record starts (header = line 1).
+
+    Blank lines are skipped like the CSV parser does; quoted fields that contain
+    line breaks make a record span several lines, so later records are not shifted.
+    """
+    nonblank = [i for i, ln in enumerate(text.splitlines(), start=1) if ln.strip()]
+    if len(nonblank) == n_records + 1:  # one record per line: the fast, common case
+        return np.array(nonblank[1:])
+    out = np.array(record_starts(text, delim)[1 : n_records + 1])
+    if len(out) != n_records:  # the two parsers disagree: fall back to record order + 1
+        return np.arange(2, n_records + 2)
+    return out
+
+
+def read_source(path: Path, tm: TableMapping) -> SourceFrame:
+    """Read one source file; raise :class:`DataError` for file-level problems."""
+    name = path.name
+    fmt = (
+        tm.format
+        if tm.format != "auto"
+        else {
+            ".csv": "csv",
+            ".txt": "csv",
+            ".tsv": "csv",
+            ".parquet": "parquet",
+            ".pq": "parquet",
+            ".xlsx": "excel",
+            ".xls": "excel",
+            ".xlsm": "excel",
+        }.get(path.suffix.lower(), "csv")
+    )
+    if not path.exists():
+        raise DataError(
+            Issue(
+                name,
+                None,
+                [],
+                f"file not found in {path.parent}",
+                f"put the {tm.table} export there or correct 'file' in the mapping",
+            )
+        )
+    if not path.is_file():
+        raise DataError(
+            Issue(
+                name,
+                None,
+                [],
+                "is a folder or a special file, not an export file",
+                f"name the {tm.table} export file itself in 'file' (e.g. {tm.table}.csv)",
+            )
+        )
+    if path.stat().st_size == 0:
+        raise DataError(
+            Issue(
+                name,
+                None,
+                [],
+                "the file is empty (0 bytes)",
+                f"re-export the {tm.table} table; the export probably failed",
+            )
+        )
+    meta: dict[str, Any] = {"format": fmt}
+    if fmt == "parquet":
+        try:
+            df = pd.read_parquet(path)
+        except Exception as exc:  # pyarrow raises several types
+            raise DataError(
+                Issue(
+                    name,
+                    None,
+                    [],
+                    f"not a readable Parquet file ({type(exc).__name__})",
+                    "re-export the file as Parquet, or as CSV and change 'file'",
+                )
+            ) from None
+        lines = np.arange(1, len(df) + 1)
+        meta["row_numbering"] = "row"
+    elif fmt == "excel":
+        try:
+            head = pd.read_excel(path, sheet_name=tm.sheet, header=None, nrows=1, dtype=object)
+            df = pd.read_excel(
+                path, sheet_name=tm.sheet, dtype=object, keep_default_na=False, na_values=[""]
+            )
+        except Exception as exc:
+            raise DataError(
+                Issue(
+                    name,
+                    None,
+                    [],
+                    f"not a readable Excel file or sheet ({type(exc).__name__}: {str(exc)[:80]})",
+                    "save it as .xlsx and name an existing sheet, or export CSV and change 'file'",
+                )
+            ) from None
+        dup = _duplicate_header_issue(name, [h for h in head.iloc[0].tolist() if pd.notna(h)])
+        if dup is not None:
+            raise DataError(dup)
+        df.columns = [str(c).strip() for c in df.columns]
+        lines = np.arange(2, len(df) + 2)
+        meta["row_numbering"] = "line"
+    else:
+        data = path.read_bytes()
+        text, enc = _decode(data, name, tm.encoding)
+        meta["encoding"] = enc
+        first = next((ln for ln in text.splitlines() if ln.strip()), "")
+        if not first:
+            raise DataError(
+                Issue(
+                    name,
+                    None,
+                    [],
+                    "the file has no header line (only blank lines)",
+                    f"re-export the {tm.table} table with a header row",
+                )
+            )
+        delim = _sniff_delimiter(first) if tm.delimiter == "auto" else tm.delimiter
+        if tm.delimiter != "auto" and first.count(delim) == 0:
+            found = _sniff_delimiter(first)
+            if first.count(found) > 0:
+                raise DataError(
+                    Issue(
+                        name,
+                        None,
+                        [1],
+                        f"the header has no '{delim}' but {first.count(found)}× '{found}': wrong delimiter",
+                        f"set 'delimiter: \"{found}\"' (or 'auto') in the mapping for {tm.table}",
+                    )
+                )
+        meta["delimiter"] = delim
+        header = next(csv.reader([first], delimiter=delim))
+        dup = _duplicate_header_issue(name, header)
+        if dup is not None:
+            raise DataError(dup)
+        try:
+            df = pd.read_csv(
+                io.StringIO(text),
+                sep=delim,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                skip_blank_lines=True,
+            )
+        except pd.errors.ParserError as exc:
+            m = re.search(r"line (\d+)", str(exc))
+            rec = int(m.group(1)) if m else None
+            line = None
+            if rec is not None:  # pandas counts records; report the physical line
+                starts = record_starts(text, delim)
+                line = int(starts[rec - 1]) if 1 <= rec <= len(starts) else rec
+            raise DataError(
+                Issue(
+                    name,
+                    None,
+                    [line] if line else [],
+                    "wrong number of fields (a row has more values than the header)",
+                    f"check quoting and that '{delim}' is the delimiter; values containing "
+                    f"'{delim}' must be quoted",
+                )
+            ) from None
+        except pd.errors.EmptyDataError:
+            raise DataError(
+                Issue(
+                    name,
+                    None,
+                    [],
+                    "the file has no header line",
+                    f"re-export the {tm.table} table with a header row",
+                )
+            ) from None
+        df.columns = [str(c).strip() for c in df.columns]
+        lines = physical_lines(text, delim, len(df))
+        meta["row_numbering"] = "line"
+    if len(df) == 0:
+        raise DataError(
+            Issue(
+                name,
+                None,
+                [],
+                "the file has a header but no data rows",
+                f"re-export the {tm.table} table with its rows, or remove it from the mapping",
+            )
+        )
+    return SourceFrame(df=df.reset_index(drop=True), lines=lines, file=name, meta=meta)
