@@ -24,6 +24,7 @@ import typer
 from .config import REPORTS_DIR, load_config, resolve_path
 from .errors import WorkbookError
 from .publish import publish, remove_stale_staging, staging_prefix
+from .safety import check_folders, protect
 
 app = typer.Typer(
     add_completion=False,
@@ -38,6 +39,8 @@ NOTEBOOKS = [
     "04_analyse_roi_scenarios.ipynb",
 ]
 ConfigOpt = Annotated[Path, typer.Option(help="Workbook configuration file.")]
+# errors raised on purpose for bad data or configuration: exit code 2, the whole message
+DATA_ERRORS = ("DataError", "ConfigError")
 DEFAULT_CONFIG_ARG = Path("config/workbook.yml")
 
 
@@ -121,8 +124,10 @@ class _Run:
                 progress_bar={"desc": f"  cells of {nb}", "leave": False, "position": 1},
             )
         except PapermillExecutionError as exc:
+            data_problem = exc.ename in DATA_ERRORS
             first = exc.evalue.splitlines()[0] if exc.evalue else ""
-            reason = f"{nb} failed at cell In [{exc.exec_count}]: {exc.ename}: {first}"
+            shown = exc.evalue if data_problem else first
+            reason = f"{nb} failed at cell In [{exc.exec_count}]: {exc.ename}: {shown}"
             self.log.error(reason)
             failed = self.out / month / "_failed" / dt.datetime.now().strftime("%Y%m%dT%H%M%S")
             failed.mkdir(parents=True, exist_ok=True)
@@ -135,7 +140,7 @@ class _Run:
             if self.bar is not None:  # the reason goes on a line of its own, after the bar
                 self.bar.close()
                 self.bar = None
-            _fail(f"{reason} (details: {failed})")
+            _fail(f"{reason}\n(details: {failed})", 2 if data_problem else 1)
         wall = time.perf_counter() - t0
         cells = _cell_seconds(dest / nb)
         if self.bar is not None:
@@ -174,6 +179,8 @@ class _Run:
                 months = [latest_month_in_data(self.cfg)]
                 self.say(f"latest complete month in the data: {months[0]}")
                 locks = [self._lock(months[0])]
+            else:
+                self._check_months_in_data(months)
             for month in months:
                 self._month(month, cfg_path, ingest_dir, t_ingest, started)
                 started = dt.datetime.now()
@@ -181,6 +188,20 @@ class _Run:
             for lock in locks:
                 lock.release()
         return months
+
+    def _check_months_in_data(self, months: list[str]) -> None:
+        """Exit 2 before notebooks 02–04 start when a month is outside the ingested data."""
+        from .engine import connect, resolve_month
+
+        eng = connect(self.cfg.data.processed_path)
+        try:
+            for m in months:
+                resolve_month(eng, m)
+        except WorkbookError as exc:
+            if self.bar is not None:
+                self.bar.close()
+                self.bar = None
+            _fail(str(exc), 2)
 
     def _lock(self, month: str):
         from .runlock import LockedError, RunLock
@@ -214,22 +235,31 @@ class _Run:
 
 
 def _run(months: list[str] | None, config: Path, out: Path, timeout: int, notebooks) -> None:
-    from .runlock import LockedError, RunLock
+    from .runlock import LockedError, hand_down_locks, processed_lock
 
     try:
         cfg = load_config(config)
     except WorkbookError as exc:
         _fail(str(exc), 2)
     out = resolve_path(out)
+    try:
+        check_folders(
+            {
+                "data.raw_dir": cfg.data.raw_path,
+                "data.processed_dir": cfg.data.processed_path,
+                "report folder (--out)": out,
+            }
+        )
+    except WorkbookError as exc:
+        _fail(str(exc), 2)
+    protect(cfg.data.raw_path)
     out.mkdir(parents=True, exist_ok=True)
     processed = cfg.data.processed_path
-    processed.mkdir(parents=True, exist_ok=True)
     try:  # every run of a configuration rewrites data/processed: one at a time
-        data_lock = RunLock(
-            processed, "processed", what=f"a report run using {processed}"
-        ).acquire()
+        data_lock = processed_lock(processed).acquire()
     except LockedError as exc:
         _fail(str(exc), 3)
+    hand_down_locks()  # notebook 01's ingest runs under this run's lock
     for d in remove_stale_staging(out):
         typer.echo(f"removed the staging folder {d.name} of a killed run")
     run = _Run(cfg, config, out, timeout, notebooks)
@@ -316,16 +346,30 @@ def _build_report_files(
 
 
 @app.command()
-def validate(config: ConfigOpt = DEFAULT_CONFIG_ARG) -> None:
-    """Ingest and validate only; print the data-quality summary."""
+def validate(
+    config: ConfigOpt = DEFAULT_CONFIG_ARG,
+    out: Annotated[
+        Optional[Path],  # noqa: UP045 - typer needs Optional on Python 3.11
+        typer.Option(help="Write the canonical tables, quarantine and quality report here."),
+    ] = None,
+) -> None:
+    """Read and check the exports; print the data-quality summary.  Writes nothing unless --out."""
     from .ingest import ingest_from_config, issues_frame
+    from .runlock import LockedError
 
     try:
         cfg = load_config(config)
-        result = ingest_from_config(cfg)
+        if out is not None:
+            check_folders({"data.raw_dir": cfg.data.raw_path, "--out": resolve_path(out)})
+        result = ingest_from_config(cfg, out_dir=resolve_path(out) if out else None)
+    except LockedError as exc:
+        _fail(str(exc), 3)
     except WorkbookError as exc:
         _fail(str(exc), 2)
     typer.echo(result.summary())
+    for note in result.quality.get("assumptions", []):
+        for line in note or []:
+            typer.echo(f"  note: {line}")
     issues = issues_frame(result.issues)
     if len(issues):
         typer.echo("\nQuarantined rows:")

@@ -237,7 +237,9 @@ class WorkbookConfig(_Strict):
             for key in self.kpi.targets:
                 if key not in known:
                     close = difflib.get_close_matches(key, known, n=1)
-                    hint = f"did you mean '{close[0]}'?" if close else f"use one of {', '.join(known)}"
+                    hint = (
+                        f"did you mean '{close[0]}'?" if close else f"use one of {', '.join(known)}"
+                    )
                     raise ValueError(f"kpi.targets.{key}: not a KPI of the catalogue — {hint}")
         return self
 

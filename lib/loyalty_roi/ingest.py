@@ -821,36 +821,59 @@ def not_available(table: str) -> str:
     )
 
 
-def ingest_from_config(cfg, run_date: dt.date | None = None) -> IngestResult:
+def ingest_from_config(
+    cfg, run_date: dt.date | None = None, out_dir: str | Path | None = "config"
+) -> IngestResult:
     """Run the ingest described by a :class:`~loyalty_roi.config.WorkbookConfig`.
 
     For ``data.source: demo`` the synthetic exports are generated first (only
-    when missing or generated with other parameters).
-    """
-    if cfg.data.source == "demo":
-        from .synth import ensure_demo_data
+    when missing or generated with other parameters, and only into a folder
+    the generator owns).  The processed-data lock is held throughout, so a
+    validation and a report never write the same folder at once.
 
-        ensure_demo_data(cfg)
-    elif not cfg.data.raw_path.is_dir():
-        raise DataError(
-            Issue(
-                str(cfg.data.raw_path),
-                None,
-                [],
-                "the raw data folder does not exist",
-                "set data.raw_dir in the config to the folder with your exports",
+    Parameters
+    ----------
+    out_dir
+        ``"config"`` (default): ``data.processed_dir``; ``None``: write nothing
+        (``loyalty-roi validate``); or another folder.
+    """
+    from .runlock import processed_lock
+
+    processed = cfg.data.processed_path
+    target = processed if out_dir == "config" else out_dir
+    safety.protect(cfg.data.raw_path)
+    lock = processed_lock(processed).acquire()  # LockedError (exit 3) when another run writes
+    try:
+        if cfg.data.source == "demo":
+            from .synth import ensure_demo_data
+
+            safety.unprotect(cfg.data.raw_path)  # the generator owns a demo folder
+            try:
+                ensure_demo_data(cfg)
+            finally:
+                safety.protect(cfg.data.raw_path)
+        elif not cfg.data.raw_path.is_dir():
+            raise DataError(
+                Issue(
+                    str(cfg.data.raw_path),
+                    None,
+                    [],
+                    "the raw data folder does not exist",
+                    "set data.raw_dir in the config to the folder with your exports",
+                )
             )
+        return ingest(
+            cfg.data.raw_path,
+            cfg.data.mapping_path,
+            target,
+            salt=cfg.salt(),
+            run_date=run_date,
+            max_reject_share=cfg.data.max_reject_share,
+            future_tolerance_days=cfg.data.future_tolerance_days,
+            earliest_date=cfg.data.earliest_date,
         )
-    return ingest(
-        cfg.data.raw_path,
-        cfg.data.mapping_path,
-        cfg.data.processed_path,
-        salt=cfg.salt(),
-        run_date=run_date,
-        max_reject_share=cfg.data.max_reject_share,
-        future_tolerance_days=cfg.data.future_tolerance_days,
-        earliest_date=cfg.data.earliest_date,
-    )
+    finally:
+        lock.release()
 
 
 def issues_frame(issues: list[Issue]) -> pd.DataFrame:

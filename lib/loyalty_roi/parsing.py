@@ -314,7 +314,7 @@ def parse_bool(s: pd.Series, codes: dict | None) -> tuple[pd.Series, pd.Series, 
     t = as_text(s)
     missing = t == ""
     if codes:
-        v = t.map({str(k).strip(): bool_word(b) for k, b in codes.items()})
+        v = t.map({str(k).strip(): bool_word(b) for k, b in codes.items()}).astype(object)
     else:
         low = t.str.lower()
         v = pd.Series(

@@ -11,6 +11,8 @@ import matplotlib.ticker as mticker
 import pandas as pd
 import seaborn as sns
 
+from .sanitize import mpl_texts  # labels from data: '$' must not switch on mathtext
+
 PALETTE = ["#1b5e7a", "#e07a1f", "#5a9e4b", "#b23a48", "#7d5ba6", "#8c8c8c"]
 
 
@@ -227,7 +229,7 @@ def plot_clv_validation(tab: pd.DataFrame, weeks: float) -> plt.Figure:
 def plot_clv_by(table: pd.DataFrame, label: str, currency: str) -> plt.Figure:
     """Mean expected CLV per group."""
     fig, ax = plt.subplots(figsize=(8, 3.6))
-    ax.barh([str(i) for i in table.index], table["mean_clv"], color=PALETTE[2])
+    ax.barh(mpl_texts(table.index), table["mean_clv"], color=PALETTE[2])
     ax.invert_yaxis()
     money_axis(ax, currency, axis="x")
     ax.set_xlabel(f"mean expected CLV ({currency}, gross margin)")
@@ -275,7 +277,8 @@ def plot_campaign_lifts(lifts: pd.DataFrame) -> plt.Figure:
         capsize=3,
     )
     ax.set_yticks(
-        list(y), [f"{n} ({t})" for n, t in zip(lifts["name"], lifts["type"], strict=True)]
+        list(y),
+        mpl_texts(f"{n} ({t})" for n, t in zip(lifts["name"], lifts["type"], strict=True)),
     )
     ax.invert_yaxis()
     ax.axvline(0, color="black", linewidth=0.8)

@@ -21,6 +21,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 
+from . import sanitize
 from .config import PROJ_ROOT
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -90,6 +91,8 @@ def export_tables(processed: Path, out_dir: Path, currency: str) -> dict[str, pd
     if q.exists():
         tables["data_quality"] = pd.read_csv(q)
     out_dir.mkdir(parents=True, exist_ok=True)
+    # no cell from data may be evaluated as a formula by a spreadsheet (OWASP CSV injection)
+    tables = {name: sanitize.inert_frame(df) for name, df in tables.items()}
     for name, df in tables.items():
         df.to_csv(out_dir / f"{name}.csv", index=False)
     money_fmt = f'#,##0.00 "{currency}"'
@@ -97,6 +100,7 @@ def export_tables(processed: Path, out_dir: Path, currency: str) -> dict[str, pd
         for name, df in tables.items():
             df.to_excel(xl, sheet_name=name[:31], index=False)
             ws = xl.sheets[name[:31]]
+            sanitize.force_text_cells(ws)
             for j, col in enumerate(df.columns, start=1):
                 letter = ws.cell(row=1, column=j).column_letter
                 ws.column_dimensions[letter].width = max(12, min(40, len(str(col)) + 4))

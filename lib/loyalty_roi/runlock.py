@@ -16,6 +16,19 @@ from pathlib import Path
 
 from .errors import WorkbookError
 
+# a run sets this to its PID for the processes it starts (notebook kernels): its locks are theirs
+OWNER_ENV = "LOYALTY_ROI_LOCK_OWNER"
+
+
+def hand_down_locks() -> None:
+    """Let processes started from now on (notebook kernels) use the locks this process holds."""
+    os.environ[OWNER_ENV] = str(os.getpid())
+
+
+def processed_lock(processed: Path) -> RunLock:
+    """The lock of a processed-data folder: every writer (ingest, validate, report) takes it."""
+    return RunLock(Path(processed), "processed", what=f"a run writing {processed}")
+
 
 class LockedError(WorkbookError):
     """Another live run holds the lock for this month."""
@@ -41,6 +54,7 @@ class RunLock:
         self.what = what or f"a report for {month}"
         self.path = self.out_dir / ".locks" / f"{month}.lock"
         self.stale_removed: dict | None = None
+        self.inherited = False
 
     def acquire(self) -> RunLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -52,6 +66,9 @@ class RunLock:
                     owner = json.loads(self.path.read_text(encoding="utf-8"))
                 except (OSError, ValueError):
                     owner = {"pid": -1, "started": "unknown"}
+                if owner.get("pid", -1) > 0 and str(owner["pid"]) == os.environ.get(OWNER_ENV):
+                    self.inherited = True  # held by the run that started this process (a kernel)
+                    return self
                 if owner.get("pid", -1) > 0 and pid_alive(owner["pid"]):
                     raise LockedError(
                         f"{self.what} is already running (pid {owner['pid']}, started "
@@ -78,6 +95,8 @@ class RunLock:
         )
 
     def release(self) -> None:
+        if self.inherited:
+            return
         try:
             owner = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):

@@ -18,7 +18,6 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 

@@ -131,7 +131,8 @@ def load_mapping(path: str | Path) -> dict[str, TableMapping]:
                 name,
                 None,
                 [],
-                f"mapping file {path} does not exist" + (" (it is a folder)" if path.is_dir() else ""),
+                f"mapping file {path} does not exist"
+                + (" (it is a folder)" if path.is_dir() else ""),
                 "create it (see README 'Bring your own data') or set data.mapping in the config",
             )
         )
@@ -186,7 +187,10 @@ def load_mapping(path: str | Path) -> dict[str, TableMapping]:
         out[tname] = TableMapping(table=tname, **spec)
     if problems:
         raise DataError(
-            [Issue(name, None, [], p, "correct the mapping (see README 'Bring your own data')") for p in problems]
+            [
+                Issue(name, None, [], p, "correct the mapping (see README 'Bring your own data')")
+                for p in problems
+            ]
         )
     return out
 
@@ -266,8 +270,13 @@ def _decode(data: bytes, name: str, encoding: str) -> tuple[str, str]:
             return data.decode("utf-16"), "utf-16"
         except UnicodeDecodeError:
             raise DataError(
-                Issue(name, None, [], "not valid UTF-16 after its byte-order mark",
-                      "re-export the file as UTF-8")
+                Issue(
+                    name,
+                    None,
+                    [],
+                    "not valid UTF-16 after its byte-order mark",
+                    "re-export the file as UTF-8",
+                )
             ) from None
     try:
         return data.decode("utf-8"), "utf-8"
