@@ -920,6 +920,12 @@ def quality_table(result: IngestResult) -> pd.DataFrame:
 
     q["reject_reasons"] = q["reject_reasons"].map(fmt)
     q["missing_values"] = q["missing_values"].map(fmt)
+    if "repair_reasons" in q:
+        q["repair_reasons"] = q["repair_reasons"].map(fmt)
+    if "assumptions" in q:
+        q["assumptions"] = q["assumptions"].map(
+            lambda a: "; ".join(a) if isinstance(a, (list, tuple)) and len(a) else "—"
+        )
     return q.set_index("table")
 
 
