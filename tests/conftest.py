@@ -14,6 +14,28 @@ END_MONTH = "2026-10"
 SALT = "test-salt"
 
 
+def demo_exports(d, demo: dict, **config) -> tuple:
+    """Generate a demo program's raw exports in ``d/raw``; return the config path for them as files.
+
+    The returned config reads ``d/raw`` as a customer's exports (``source: files``),
+    with processed data in ``d/processed``; ``config`` adds top-level keys.
+    """
+    import json
+
+    from loyalty_roi.config import load_config
+
+    data = {
+        "raw_dir": str(d / "raw"),
+        "mapping": str(d / "raw" / "mapping.yml"),
+        "processed_dir": str(d / "processed"),
+    }
+    (d / "demo.yml").write_text(json.dumps({"data": {"source": "demo", **data}, "demo": demo}))
+    synth.ensure_demo_data(load_config(d / "demo.yml"))
+    cfg = d / "files.yml"
+    cfg.write_text(json.dumps({"data": {"source": "files", **data}, "demo": demo, **config}))
+    return cfg
+
+
 @pytest.fixture(scope="session")
 def small_synth():
     """A small program: 400 customers over 12 months (fast, same every run)."""

@@ -23,7 +23,9 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from loyalty_roi.config import PROJ_ROOT, load_config
+from loyalty_roi.config import PROJ_ROOT
+
+from .conftest import demo_exports
 
 pytestmark = pytest.mark.slow
 MONTH = "2026-10"
@@ -84,22 +86,10 @@ def _hostile_exports(raw: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory):
-    from loyalty_roi.synth import ensure_demo_data
-
     d = tmp_path_factory.mktemp("hostile")
-    data = {
-        "raw_dir": str(d / "raw"),
-        "mapping": str(d / "raw" / "mapping.yml"),
-        "processed_dir": str(d / "processed"),
-    }
     demo = {"customers": 1500, "months": 24, "end_month": MONTH, "seed": 5}
-    (d / "demo.yml").write_text(json.dumps({"data": {"source": "demo", **data}, "demo": demo}))
-    ensure_demo_data(load_config(d / "demo.yml"))
+    cfg = demo_exports(d, demo, currency="DKK")
     secrets = _hostile_exports(d / "raw")
-    cfg = d / "files.yml"
-    cfg.write_text(
-        json.dumps({"data": {"source": "files", **data}, "demo": demo, "currency": "DKK"})
-    )
     before = digest(d / "raw")
     cmd = [
         sys.executable,

@@ -23,7 +23,9 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from loyalty_roi.config import NOTEBOOKS_DIR, PROJ_ROOT, load_config
+from loyalty_roi.config import NOTEBOOKS_DIR, PROJ_ROOT
+
+from .conftest import demo_exports
 
 pytestmark = pytest.mark.slow
 ARTIFACTS = PROJ_ROOT / "test-artifacts"
@@ -51,17 +53,9 @@ def tree(folder: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
-    from loyalty_roi.synth import ensure_demo_data
-
     d = tmp_path_factory.mktemp("report")
-    data = {
-        "raw_dir": str(d / "raw"),
-        "mapping": str(d / "raw" / "mapping.yml"),
-        "processed_dir": str(d / "processed"),
-    }
     demo = {"customers": 3000, "months": 24, "end_month": MONTH, "seed": 11}
-    (d / "demo.yml").write_text(json.dumps({"data": {"source": "demo", **data}, "demo": demo}))
-    ensure_demo_data(load_config(d / "demo.yml"))
+    cfg = demo_exports(d, demo, currency="DKK")
     # a store and a campaign called <script>…: must render as text in every HTML page
     for name in ("transactions.csv", "customers.csv"):
         f = d / "raw" / name
@@ -69,10 +63,6 @@ def workspace(tmp_path_factory):
     wb = load_workbook(d / "raw" / "campaigns.xlsx")
     wb.active.cell(row=2, column=2).value = EVIL
     wb.save(d / "raw" / "campaigns.xlsx")
-    cfg = d / "files.yml"
-    cfg.write_text(
-        json.dumps({"data": {"source": "files", **data}, "demo": demo, "currency": "DKK"})
-    )
     raw = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (d / "raw").iterdir()}
     return d, cfg, raw
 
