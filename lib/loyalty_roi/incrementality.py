@@ -43,6 +43,13 @@ import pandas as pd
 FEATURES = ("revenue", "orders", "active_months", "tenure_months")
 
 
+def diagnostics_sentences(res, smd_limit: float = 0.1) -> list[str]:
+    """Plain-language checks of the corrected lift (see :mod:`loyalty_roi.lift_checks`)."""
+    from .lift_checks import diagnostics_sentences as sentences
+
+    return sentences(res, smd_limit)
+
+
 def naive_lift(panel: pd.DataFrame, months: int = 12) -> dict:
     """Revenue per member-month vs per non-member-month over the last ``months`` months."""
     p = panel[panel["mi"] > panel["mi"].max() - months]
@@ -70,6 +77,10 @@ class DidResult:
     controls: int
     member_post_revenue: float  # mean revenue per treated member-month after enrollment
     counterfactual_post_revenue: float
+    pretrend_wald: float = np.nan  # joint test that every pre-period event-study term is 0
+    pretrend_p: float = np.nan
+    design: str = "risk_set"
+    future_member_controls: float = 0.0  # share of matched controls who enrol later
 
     @property
     def incremental_revenue_per_member_month(self) -> float:
@@ -79,6 +90,14 @@ class DidResult:
 def _wide(panel: pd.DataFrame, col: str, ids: pd.Index, months: np.ndarray) -> np.ndarray:
     w = panel.pivot(index="customer_id", columns="mi", values=col)
     return w.reindex(index=ids, columns=months).to_numpy(dtype=float)
+
+
+def _enrollment_index(panel: pd.DataFrame, ids: pd.Index, lo: int) -> np.ndarray:
+    """Each customer's enrollment month as a column index of the wide arrays (NaN: never)."""
+    has = panel["months_since_enrollment"].notna()
+    first = panel.loc[has].groupby("customer_id", sort=False).first()
+    enr = first["mi"] - first["months_since_enrollment"]
+    return enr.reindex(ids).to_numpy(dtype=float) - lo
 
 
 def matched_did(
@@ -91,6 +110,8 @@ def matched_did(
     seed: int = 0,
     min_treated: int = 20,
     exact: pd.Series | None = None,
+    design: str = "risk_set",
+    shift: int = 0,
 ) -> DidResult:
     """Matched difference-in-differences around enrollment (see the module docstring).
 
@@ -109,9 +130,21 @@ def matched_did(
         Optional customer attribute (indexed by ``customer_id``) to match exactly on,
         e.g. ``marketing_consent``: consenting customers receive campaigns, so a
         consenting member must be compared with consenting non-members.
+    design
+        ``"risk_set"`` (default): controls are customers not yet enrolled at the
+        enrollment month — future members included — matched exactly on whether
+        they bought in that month and on pre-period revenue and recency.
+        ``"legacy"``: the earlier design (never-enrolled controls, no activity
+        condition), kept only to show that the diagnostics catch its bias.
+    shift
+        Placebo: compare around a pseudo-enrollment ``shift`` months *before*
+        the real one (post window ends before the real enrollment); the lift
+        should then be ≈ 0.
     """
     from sklearn.neighbors import NearestNeighbors
 
+    if design not in ("risk_set", "legacy"):
+        raise ValueError(f"design must be 'risk_set' or 'legacy', not {design!r}")
     lo, hi = int(panel["mi"].min()), int(panel["mi"].max())
     months = np.arange(lo, hi + 1)
     ids = pd.Index(panel["customer_id"].unique())
@@ -121,49 +154,61 @@ def matched_did(
     rev = np.nan_to_num(rev)
     orders = np.nan_to_num(orders)
     first = known.argmax(axis=1)  # index of the first known month
-    enr = panel.groupby("customer_id")[["mi", "months_since_enrollment"]].apply(
-        lambda d: (
-            d["mi"].iloc[0] - d["months_since_enrollment"].iloc[0]
-            if d["months_since_enrollment"].notna().any()
-            else np.nan
-        )
-    )
-    enroll_idx = enr.reindex(ids).to_numpy(dtype=float) - lo
+    enroll_idx = _enrollment_index(panel, ids, lo)
+    never = np.isnan(enroll_idx)
+    enroll_f = np.where(never, np.inf, enroll_idx)
+    bought = orders > 0
+    # months since the last purchase before each month (capped at 24): the recency at the anchor
+    last = np.where(bought, np.arange(len(months))[None, :], -10_000)
+    last_before = np.maximum.accumulate(np.c_[np.full(len(ids), -10_000), last[:, :-1]], axis=1)
     rng = np.random.default_rng(seed)
-    strata = (
-        exact.reindex(ids).fillna(False).to_numpy()
+    consent = (
+        exact.reindex(ids).fillna(False).to_numpy().astype(int)
         if exact is not None
-        else np.zeros(len(ids), bool)
+        else np.zeros(len(ids), int)
     )
     span = pre + match_window
-    rows_c, t_blocks, c_blocks = [], [], []
+    rows_c, t_blocks, c_blocks, shares = [], [], [], []
+    future_members = all_controls = 0
     bal_rows = []
-    for e in range(span, len(months) - 1):
-        q = min(post, len(months) - 1 - e)
-        eligible = first <= e - span
-        treated = np.flatnonzero(eligible & (enroll_idx == e))
+    for e in range(span + shift, len(months) - (1 if shift == 0 else 0)):
+        a = e - shift  # anchor: the (pseudo-)enrollment month of the comparison
+        q = min(post, len(months) - 1 - a) if shift == 0 else min(post, shift - 1)
+        if q < 1:
+            continue
+        eligible = first <= a - span
+        if design == "risk_set":
+            # like with like at the moment of enrollment: members who signed up in month e while
+            # buying, against customers who also bought in e and had not signed up (yet)
+            active = eligible & bought[:, e]
+            treated = np.flatnonzero(active & (enroll_idx == e))
+            pool = np.flatnonzero(active & (enroll_f > e))
+        else:  # never-enrolled controls, whatever they did in month e
+            treated = np.flatnonzero(eligible & (enroll_idx == e))
+            pool = np.flatnonzero(eligible & (enroll_f > a + q))
+        strata = consent
         if len(treated) < min_treated:
             continue
-        not_member = np.isnan(enroll_idx) | (enroll_idx > e + q)
-        pool = np.flatnonzero(eligible & not_member)
         if len(pool) < k:
             continue
-        mw = slice(e - span, e - pre)
+        mw = slice(a - span, a - pre)
+        pw = slice(a - pre, a)
 
-        def feats(ix, mw=mw, e=e):
-            return np.column_stack(
-                [
-                    rev[ix, mw].sum(1),
-                    orders[ix, mw].sum(1),
-                    (orders[ix, mw] > 0).sum(1),
-                    np.minimum(e - first[ix], 36),
-                ]
-            )
+        def feats(ix, mw=mw, a=a):
+            cols = [
+                rev[ix, mw].sum(1),
+                orders[ix, mw].sum(1),
+                bought[ix, mw].sum(1),
+                np.minimum(a - first[ix], 36),
+            ]
+            if design == "risk_set":  # recency when the pre-period starts
+                cols.append(np.minimum(a - pre - last_before[ix, a - pre], 24))
+            return np.column_stack(cols)
 
         ft, fc = feats(treated), feats(pool)
         mu, sd = fc.mean(0), fc.std(0)
         sd[sd == 0] = 1
-        picks = []
+        picks, kept = [], np.zeros(len(treated), bool)
         for stratum in np.unique(strata[treated]):
             t_in = strata[treated] == stratum
             c_in = np.flatnonzero(strata[pool] == stratum)
@@ -172,29 +217,36 @@ def matched_did(
             nn = NearestNeighbors(n_neighbors=k).fit((fc[c_in] - mu) / sd)
             _, idx = nn.kneighbors((ft[t_in] - mu) / sd)
             picks.append(pool[c_in[idx.ravel()]])
-        if not picks:
+            kept |= t_in
+        if not picks or kept.sum() < min_treated:
             continue
-        kept = np.isin(
-            strata[treated],
-            [s_ for s_ in np.unique(strata[treated]) if (strata[pool] == s_).sum() >= k],
-        )
-        treated = treated[kept]
-        ft = ft[kept]
+        treated, ft = treated[kept], ft[kept]
         matched, counts = np.unique(np.concatenate(picks), return_counts=True)
         weights = counts / k  # each treated member spreads weight 1 over its k controls
-        rel = np.arange(e - pre, e + q + 1)  # relative months −pre … +q
+        rel = np.arange(a - pre, a + q + 1)  # relative months −pre … +q
         t_blocks.append((rev[np.ix_(treated, rel)], None))
         c_blocks.append((rev[np.ix_(matched, rel)], weights))
+        # controls who enrol later carry the program's effect in those months (1 from the
+        # month after their enrollment): their share per relative month, for the correction
+        # 1 from the month after a control's own (later) enrollment: the program's effect is in
+        # those months, and _ratios undoes that dilution.  Their enrollment month stays in: in
+        # the full population that purchase is an ordinary draw, and dropping it biases upward.
+        under = (enroll_f[matched][:, None] < rel[None, :]).astype(float)
+        shares.append(under)
+        future_members += int((~np.isinf(enroll_f[matched])).sum())
+        all_controls += len(matched)
         rows_c.append(
             {
                 "cohort": int(months[e]),
                 "treated": len(treated),
                 "controls": len(matched),
                 "post_months": q,
+                "controls_enrolling_later": int((enroll_f[matched] <= a + q).sum()),
             }
         )
+        names = FEATURES + (("recency_months",) if design == "risk_set" else ())
         fcm = feats(matched)
-        for j, name in enumerate(FEATURES):
+        for j, name in enumerate(names):
             bal_rows.append(
                 {
                     "cohort": e,
@@ -205,35 +257,45 @@ def matched_did(
                     "w": weights,
                 }
             )
-        pre_rev = np.column_stack([rev[treated, e - pre : e].mean(1)])
         bal_rows.append(
             {
                 "cohort": e,
-                "feature": "pre_period_revenue (not matched)",
-                "t": pre_rev[:, 0],
-                "c_all": rev[pool, e - pre : e].mean(1),
-                "c_m": rev[matched, e - pre : e].mean(1),
+                "feature": "bought in the enrollment month",
+                "t": bought[treated, e].astype(float),
+                "c_all": bought[pool, e].astype(float),
+                "c_m": bought[matched, e].astype(float),
                 "w": weights,
             }
         )
+        for name, arr in (("pre-period revenue", rev), ("pre-period active months", bought)):
+            bal_rows.append(  # outcomes before enrollment: not matched on, must balance anyway
+                {
+                    "cohort": e,
+                    "feature": f"{name} (outcome, not matched)",
+                    "t": arr[treated, pw].sum(1).astype(float),
+                    "c_all": arr[pool, pw].sum(1).astype(float),
+                    "c_m": arr[matched, pw].sum(1).astype(float),
+                    "w": weights,
+                }
+            )
     if not t_blocks:
         raise ValueError(
             "not enough enrollments with history for the difference-in-differences "
-            f"(need ≥ {min_treated} members per enrollment month with {span} months of history)"
+            f"(need ≥ {min_treated} members per enrollment month with {span + shift} months of "
+            "history and customers not yet enrolled to compare with)"
         )
 
-    res_lift, ev = _ratios(t_blocks, c_blocks, pre, post)
-
-    # bootstrap: resample treated and controls within each cohort
+    res_lift, ev = _ratios(t_blocks, c_blocks, shares, pre, post)
     boots, ev_boot = [], []
-    for _ in range(n_boot):
-        tb, cb = [], []
-        for (t, _), (c, w) in zip(t_blocks, c_blocks, strict=True):
+    for _ in range(n_boot):  # resample treated and controls within each cohort
+        tb, cb, sb = [], [], []
+        for (t, _), (c, w), sh in zip(t_blocks, c_blocks, shares, strict=True):
             it = rng.integers(0, len(t), len(t))
             ic = rng.integers(0, len(c), len(c))
             tb.append((t[it], None))
             cb.append((c[ic], w[ic]))
-        bl, bev = _ratios(tb, cb, pre, post)
+            sb.append(sh[ic])
+        bl, bev = _ratios(tb, cb, sb, pre, post)
         boots.append(bl)
         ev_boot.append(bev)
     boots = np.array(boots)
@@ -243,11 +305,14 @@ def matched_did(
         {
             "k": ks,
             "lift": ev,
-            "lo": np.nanpercentile(ev_boot, 2.5, axis=0),
-            "hi": np.nanpercentile(ev_boot, 97.5, axis=0),
+            "lo": _percentile(ev_boot, 2.5),
+            "hi": _percentile(ev_boot, 97.5),
         }
     )
     event.loc[event["k"] == 0, ["lift", "lo", "hi"]] = np.nan  # enrollment month left out
+    from .lift_checks import balance_table, joint_pretrend
+
+    wald, p_value = joint_pretrend(ev, ev_boot, pre)
     n_treated = sum(len(t) for t, _ in t_blocks)
     post_months = sum(t[:, pre + 1 :].shape[1] * len(t) for t, _ in t_blocks)
     member_post = sum(t[:, pre + 1 :].sum() for t, _ in t_blocks) / max(1, post_months)
@@ -256,116 +321,82 @@ def matched_did(
         ci=(float(np.percentile(boots, 2.5)), float(np.percentile(boots, 97.5))),
         se=float(boots.std(ddof=1)),
         event_study=event,
-        balance=_balance(bal_rows),
+        balance=balance_table(bal_rows),
         cohorts=pd.DataFrame(rows_c),
         treated=n_treated,
         controls=sum(len(c) for c, _ in c_blocks),
         member_post_revenue=member_post,
         counterfactual_post_revenue=member_post / (1 + res_lift),
+        pretrend_wald=wald,
+        pretrend_p=p_value,
+        design=design,
+        future_member_controls=future_members / max(1, all_controls),
     )
 
 
-def _cohort_sums(
-    t: np.ndarray, c: np.ndarray, w: np.ndarray, pre: int
-) -> tuple[float, float, float, float]:
-    return (
-        t[:, :pre].sum(),
-        t[:, pre + 1 :].sum(),
-        (c[:, :pre] * w[:, None]).sum(),
-        (c[:, pre + 1 :] * w[:, None]).sum(),
-    )
+def _percentile(draws: np.ndarray, q: float) -> np.ndarray:
+    """Per-column percentile of bootstrap draws, NaN where a column has no finite draw."""
+    out = np.full(draws.shape[1], np.nan)
+    ok = np.isfinite(draws).any(axis=0)
+    out[ok] = np.nanpercentile(draws[:, ok], q, axis=0)
+    return out
 
 
-def _ratios(t_blocks, c_blocks, pre: int, post: int) -> tuple[float, np.ndarray]:
+def _corrected(ratio: float, share: float) -> float:
+    """Undo the dilution by controls under the program: R = (1+L)/(1+L·s) → 1+L."""
+    den = 1 - ratio * share
+    return (ratio - 1) / den + 1 if den > 0.05 else np.nan
+
+
+def _ratios(t_blocks, c_blocks, shares, pre: int, post: int) -> tuple[float, np.ndarray]:
     """Pooled lift and event study from per-cohort ratio-DiDs.
 
     Each enrollment cohort gets its own ratio-DiD (so differences between
     cohorts in seasonality or in how heavy their members are cannot leak into
-    the estimate); cohorts are pooled by a weighted mean of log(1 + lift) with
-    weights = treated members × post months.
+    the estimate), corrected for the controls who enrol later in the window;
+    cohorts are pooled by a weighted mean of log(1 + lift) with weights =
+    treated members × post months.  The event study is the same per horizon.
     """
     logs, weights = [], []
     ev_num = np.zeros(pre + post + 1)
     ev_w = np.zeros(pre + post + 1)
-    for (t, _), (c, w) in zip(t_blocks, c_blocks, strict=True):
-        tp, tq, cp, cq = _cohort_sums(t, c, w, pre)
-        if min(tp, tq, cp, cq) <= 0:
-            continue
-        n_post = t.shape[1] - pre - 1
-        logs.append(np.log((tq / tp) / (cq / cp)))
-        weights.append(len(t) * n_post)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            r = np.log((t.sum(0) / (tp / pre)) / ((c * w[:, None]).sum(0) / (cp / pre)))
+    for (t, _), (c, w), sh in zip(t_blocks, c_blocks, shares, strict=True):
         n = t.shape[1]
-        ok = np.isfinite(r)
-        ev_num[:n][ok] += r[ok] * len(t)
+        valid = (sh >= 0) * w[:, None]  # control weight per cell; enrollment months left out
+        under = np.clip(sh, 0, 1)
+        col = (c * valid).sum(0)  # control revenue per relative month …
+        cnt = valid.sum(0)  # … and the weight behind it
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cmean = col / cnt
+            tmean = t.mean(0)
+        tp, tq = tmean[:pre].mean(), tmean[pre + 1 :].mean()
+        cp, cq = np.nanmean(cmean[:pre]), np.nanmean(cmean[pre + 1 :])
+        if not min(tp, tq, cp, cq) > 0:
+            continue
+        cw = c * valid
+        share_post = (cw[:, pre + 1 :] * under[:, pre + 1 :]).sum() / cw[:, pre + 1 :].sum()
+        r = _corrected((tq / tp) / (cq / cp), share_post)
+        if not np.isfinite(r) or r <= 0:
+            continue
+        logs.append(np.log(r))
+        weights.append(len(t) * (n - pre - 1))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share_k = (cw * under).sum(0) / col
+            ratio_k = (tmean / tp) / (cmean / cp)
+            rk = np.log(
+                np.where(
+                    ratio_k * share_k < 0.95, (ratio_k - 1) / (1 - ratio_k * share_k) + 1, np.nan
+                )
+            )
+        ok = np.isfinite(rk)
+        ev_num[:n][ok] += rk[ok] * len(t)
         ev_w[:n][ok] += len(t)
+    if not logs:
+        return np.nan, np.full(pre + post + 1, np.nan)
     lift = float(np.exp(np.average(logs, weights=weights)) - 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         ev = np.exp(ev_num / ev_w) - 1
     return lift, ev
-
-
-def _smd(a: np.ndarray, b: np.ndarray, wb: np.ndarray | None = None) -> float:
-    wb = np.ones(len(b)) if wb is None else wb
-    mb = np.average(b, weights=wb)
-    vb = np.average((b - mb) ** 2, weights=wb)
-    pooled = np.sqrt((a.var() + vb) / 2)
-    return float((a.mean() - mb) / pooled) if pooled > 0 else 0.0
-
-
-def _balance(rows: list[dict]) -> pd.DataFrame:
-    out = []
-    for feat in dict.fromkeys(r["feature"] for r in rows):
-        rs = [r for r in rows if r["feature"] == feat]
-        t = np.concatenate([r["t"] for r in rs])
-        ca = np.concatenate([r["c_all"] for r in rs])
-        cm = np.concatenate([r["c_m"] for r in rs])
-        w = np.concatenate([r["w"] for r in rs])
-        out.append(
-            {
-                "feature": feat,
-                "treated_mean": t.mean(),
-                "controls_mean_before": ca.mean(),
-                "controls_mean_after": np.average(cm, weights=w),
-                "smd_before": _smd(t, ca),
-                "smd_after": _smd(t, cm, w),
-            }
-        )
-    return pd.DataFrame(out)
-
-
-def diagnostics_sentences(res: DidResult, smd_limit: float = 0.1) -> list[str]:
-    """Plain-language checks of the assumptions behind the corrected lift."""
-    out = []
-    pre = res.event_study[res.event_study["k"] < 0]
-    off = pre[(pre["lo"] > 0) | (pre["hi"] < 0)]
-    if len(off):
-        months = ", ".join(str(int(k)) for k in off["k"])
-        out.append(
-            f"Pre-trends: in month(s) {months} before enrollment, members already differed from their "
-            f"matched controls beyond chance — the parallel-trends assumption looks violated; treat the "
-            f"corrected lift with caution."
-        )
-    else:
-        out.append(
-            f"Pre-trends: in the {len(pre)} months before enrollment, members and matched controls moved "
-            f"in parallel (every interval includes zero), as the method assumes."
-        )
-    matched = res.balance[~res.balance["feature"].str.contains("not matched")]
-    worst = matched.loc[matched["smd_after"].abs().idxmax()]
-    if abs(worst["smd_after"]) > smd_limit:
-        out.append(
-            f"Balance: after matching, '{worst['feature']}' still differs (standardised mean difference "
-            f"{worst['smd_after']:+.2f} > {smd_limit}); the controls are not fully comparable."
-        )
-    else:
-        before = matched["smd_before"].abs().max()
-        out.append(
-            f"Balance: matching reduced the largest standardised difference from {before:.2f} to "
-            f"{abs(worst['smd_after']):.2f} (below {smd_limit})."
-        )
-    return out
 
 
 def campaign_lifts(
@@ -455,12 +486,19 @@ def corrected_lift(panel: pd.DataFrame, **kwargs) -> tuple[DidResult | None, str
     The corrected lift needs members who enrolled inside the data window with
     enough history, and non-members to compare them with.
     """
-    if panel["is_member"].all() or not (~panel.groupby("customer_id")["is_member"].max()).any():
+    enrolled_in_window = panel["months_since_enrollment"].notna() & (
+        panel["months_since_enrollment"] == 0
+    )
+    if not enrolled_in_window.any():
         return None, (
-            "Not available: every customer is a member, so there is no one to compare members with — "
-            "provide transactions of non-members (or of members before they enrolled)."
+            "Not available: no member enrolled inside the data window (everyone enrolled before it, "
+            "or there are no members), so there is no before/after to compare — provide history "
+            "that starts before members enrolled."
         )
     try:
         return matched_did(panel, **kwargs), None
     except ValueError as exc:
-        return None, f"Not available: {exc}. Provide a longer history or more enrollments."
+        return None, (
+            f"Not available: {exc}. Provide a longer history, more enrollments, or customers "
+            "(members before they enrolled count) to compare with."
+        )

@@ -184,7 +184,13 @@ def index_page(
             f"<p class='verdict-text'>{e(s.get('verdict', ''))}</p>"
             f"<p>Corrected program lift {s['drivers']['lift']:+.1%} (95% interval {lo:+.1%} to {hi:+.1%}) "
             f"vs the naive member/non-member comparison {s.get('naive_lift', float('nan')):+.0%}.</p>"
-            "</section>"
+            + (
+                f"<p class='confidence'><strong>Confidence: {e(s['confidence'])}</strong> — "
+                f"{e('; '.join(s.get('confidence_reasons', [])))}.</p>"
+                if s.get("confidence")
+                else ""
+            )
+            + "</section>"
         )
     else:
         parts.append(

@@ -62,12 +62,19 @@ class SynthParams:
     base_order_value: float = 38.0
     churn_hazard: float = 0.012
     share_existing: float = 0.55
-    # self-selection
-    enroll_prob_per_month: float = 0.035
+    # self-selection and how customers sign up (see ENROLLMENT_MECHANISMS)
+    enrollment: str = "independent"
+    enroll_prob_per_month: float = 0.035  # "independent", "while_buying": × heaviness²
+    enroll_prob_per_purchase: float = 0.03  # "till", "launch_wave", "promotion"
+    launch_month: int = 9  # "launch_wave": month index of the launch in the window
+    launch_prob_per_purchase: float = 0.30  # "launch_wave": in the launch month and the next
+    promo_months: tuple[int, ...] = (8, 14, 19)  # "promotion": sign-up bonus months
+    promo_boost: float = 6.0  # "promotion": per-purchase sign-up chance × this in a promo month
     existing_member_prob: float = 0.10
-    # planted program effect
+    # planted program effect (ramps up linearly over lift_ramp_months after enrollment)
     frequency_lift: float = 0.10
     spend_lift: float = 0.05
+    lift_ramp_months: int = 0
     # points
     points_per_unit: float = 1.0
     voucher_points: int = 200
@@ -82,7 +89,36 @@ class SynthParams:
 
     @property
     def true_revenue_lift(self) -> float:
+        """The long-run revenue lift (reached after ``lift_ramp_months``)."""
         return (1 + self.frequency_lift) * (1 + self.spend_lift) - 1
+
+    def ramp(self, k: np.ndarray) -> np.ndarray:
+        """Share of the full effect ``k`` months after enrollment (0 in the enrollment month)."""
+        k = np.asarray(k, dtype=float)
+        full = (
+            np.ones_like(k)
+            if self.lift_ramp_months <= 0
+            else np.minimum(1, k / self.lift_ramp_months)
+        )
+        return np.where(k >= 1, full, 0.0)
+
+    def lift_at(self, k: int) -> float:
+        """True revenue lift ``k`` months after enrollment."""
+        r = float(self.ramp(np.array([k]))[0])
+        return (1 + self.frequency_lift * r) * (1 + self.spend_lift * r) - 1
+
+
+# How members sign up.  Real programs enrol at the till or at online checkout, i.e.
+# while buying; "independent" (a monthly hazard that ignores activity) is the
+# textbook case that a naive DiD handles and real data rarely looks like.
+ENROLLMENT_MECHANISMS = {
+    "independent": "monthly hazard ∝ heaviness², whether or not the customer still buys",
+    "while_buying": "monthly hazard ∝ heaviness², only while the customer is still alive (buying)",
+    "till": "at a purchase: each purchase signs the customer up with a fixed chance",
+    "launch_wave": "program launched in the window: most members join at a purchase in the "
+    "launch month or the next, then at the till",
+    "promotion": "at the till, with a sign-up bonus campaign multiplying the chance in a few months",
+}
 
 
 @dataclass
@@ -171,6 +207,25 @@ def _season(month_starts: pd.DatetimeIndex) -> np.ndarray:
     return s * trend
 
 
+def _enroll_prob(
+    p: SynthParams, t: int, pe: np.ndarray, alive: np.ndarray, purchases: np.ndarray
+) -> np.ndarray:
+    """Each at-risk customer's chance to sign up in month ``t`` under ``p.enrollment``."""
+    if p.enrollment == "independent":
+        return pe
+    if p.enrollment == "while_buying":
+        return np.where(alive, pe, 0.0)
+    q = p.enroll_prob_per_purchase
+    if p.enrollment == "launch_wave":
+        if t < p.launch_month:
+            return np.zeros_like(pe)
+        if t < p.launch_month + 2:
+            q = p.launch_prob_per_purchase
+    elif p.enrollment == "promotion" and t in p.promo_months:
+        q = min(0.9, q * p.promo_boost)
+    return 1 - (1 - q) ** purchases  # at the till: one chance per purchase
+
+
 def generate(params: SynthParams | None = None, **kwargs) -> SynthData:
     """Generate a synthetic loyalty program.
 
@@ -210,7 +265,13 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthData:
     online = rng.random(N) < 0.25
     home = rng.integers(0, len(STORES), N)
     member_since = np.full(N, M + 1)  # month index of enrollment; -1 = before the window
+    if p.enrollment not in ENROLLMENT_MECHANISMS:
+        raise ValueError(
+            f"enrollment '{p.enrollment}' is not one of {', '.join(ENROLLMENT_MECHANISMS)}"
+        )
     pre_member = existing & (rng.random(N) < np.clip(p.existing_member_prob * h, 0, 0.8))
+    if p.enrollment == "launch_wave":  # the program starts inside the window: nobody before
+        pre_member[:] = False
     member_since[pre_member] = -1
     pe = np.clip(p.enroll_prob_per_month * h**2, 0, 0.5)
     redeem_p = np.where(rng.random(N) < p.never_redeem_share, 0.0, rng.uniform(0.3, 0.9, N))
@@ -276,8 +337,8 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthData:
 
     for t in range(M):
         alive = (acq <= t) & (t < death)
-        effect = member_since < t
-        rate = lam * season[t] * np.where(effect, 1 + p.frequency_lift, 1.0)
+        ramp = p.ramp(t - member_since)  # 0 before and in the enrollment month
+        rate = lam * season[t] * (1 + p.frequency_lift * ramp)
         n = rng.poisson(rate * alive)
         n[(acq == t) & (t > 0)] = np.maximum(n[(acq == t) & (t > 0)], 1)  # acquired by a purchase
         cust = np.repeat(np.arange(N), n)
@@ -328,18 +389,17 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthData:
             + day.astype("timedelta64[D]")
             + secs.astype("timedelta64[s]")
         )
-        value_mult = np.where(member_since[cust] < t, 1 + p.spend_lift, 1.0)
+        value_mult = 1 + p.spend_lift * ramp[cust]
         noise = np.exp(rng.normal(-0.045, 0.3, cust.size))
         gross_c = np.maximum(100, np.round(aov[cust] * value_mult * noise * 100)).astype(np.int64)
         disc_rate = np.zeros(cust.size)
         for c in (c for c in campaigns if c["month"] == t and c["discount"] > 0):
             disc_rate[camp_id == int(c["campaign_id"][3:])] = c["discount"]
         disc_c = np.round(gross_c * disc_rate).astype(np.int64)
-        # enrollment: a monthly hazard rising with heaviness, independent of this month's
-        # purchases (so purchases before enrollment are not thinned by it: no anticipation)
-        # known customers sign up (in store, online or from an e-mail) whether or not they still buy:
-        # the hazard depends on heaviness only, not on the unobservable "alive" state
-        enroll = (member_since > M) & (acq <= t) & (rng.random(N) < pe)
+        at_risk = (member_since > M) & (acq <= t)
+        enroll = at_risk & (
+            rng.random(N) < _enroll_prob(p, t, pe, alive, np.bincount(cust, minlength=N))
+        )
         member_since[enroll] = t
         order = np.lexsort((secs, day, cust))
         cust, day, secs, ts, gross_c, disc_c, camp_id = (
@@ -439,6 +499,8 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthData:
         ledger_earn["points"].to_numpy(),
     )
     buckets = np.zeros((N, M), dtype=np.int64)
+    credited = np.zeros(M, dtype=np.int64)  # points put into each month's bucket
+    expired_total = 0
     other_rows = []
     for t in range(M):
         month_end = np.datetime64(mstarts[t] + pd.offsets.MonthEnd(0), "s") + np.timedelta64(
@@ -449,6 +511,7 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthData:
         adj_pts = rng.choice([50, 100, 150], adj_who.size)
         buckets[:, t] = earned[:, t]
         buckets[adj_who, t] += adj_pts
+        credited[t] = buckets[:, t].sum()
         other_rows.append(
             pd.DataFrame(
                 {
@@ -474,6 +537,7 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthData:
         if k >= 0:
             exp = buckets[:, k].copy()
             buckets[:, k] = 0
+            expired_total += int(exp.sum())
             e_who = np.flatnonzero(exp > 0)
             other_rows.append(
                 pd.DataFrame(
@@ -687,7 +751,6 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthData:
     in_window_enrolled = (member_since >= 0) & (member_since < M)
     pl = tables["points_ledger"]
     issued = int(pl.loc[pl["type"] == "earn", "points"].sum())
-    mature = pl["date"] < (mstarts[-1] - pd.DateOffset(months=p.expiry_months))
     truth = {
         "params": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(p).items()},
         "window": {"start": str(mstarts[0].date()), "end": str(window_end.date())},
@@ -696,6 +759,13 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthData:
             "frequency": p.frequency_lift,
             "order_value": p.spend_lift,
             "starts": "month after enrollment",
+            "ramp_months": p.lift_ramp_months,
+            "revenue_by_horizon": {str(k): p.lift_at(k) for k in range(1, 13)},
+        },
+        "enrollment": {
+            "mechanism": p.enrollment,
+            "description": ENROLLMENT_MECHANISMS[p.enrollment],
+            "members_enrolled_in_window": int(in_window_enrolled.sum()),
         },
         "self_selection": {
             "mean_heaviness_members": float(h[is_member].mean()),
@@ -703,7 +773,9 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthData:
             # heavier buyers enroll sooner after they are first seen
             "corr_heaviness_months_to_enrollment": float(
                 np.corrcoef(h[in_window_enrolled], (member_since - acq)[in_window_enrolled])[0, 1]
-            ),
+            )
+            if in_window_enrolled.sum() > 2
+            else None,
         },
         "campaigns": truth_campaigns,
         "points": {
@@ -713,9 +785,10 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthData:
             "outstanding": int(pl["points"].sum()),
             "never_redeem_share": p.never_redeem_share,
             "expiry_months": p.expiry_months,
+            # points credited in the months whose buckets have reached expiry (earn + adjust),
+            # against what expired from exactly those buckets
             "earn_share_matured_cohorts_expired": float(
-                -pl.loc[(pl["type"] == "expire"), "points"].sum()
-                / max(1, pl.loc[mature & (pl["type"] == "earn"), "points"].sum())
+                expired_total / max(1, credited[: max(0, M - p.expiry_months + 1)].sum())
             ),
         },
         "counts": {k: int(len(v)) for k, v in tables.items()},

@@ -1,0 +1,251 @@
+"""Checks that can falsify the corrected lift, and the confidence label they give the verdict.
+
+None of them may reassure falsely:
+
+* **Balance** on every matching feature *and* on pre-period outcomes; the
+  sentence says "balanced" only when every standardised mean difference is
+  below the limit.
+* **Joint pre-trend test**: one Wald test that every pre-enrollment term of the
+  event study is zero (bootstrap covariance), instead of one interval per month
+  (which raises false alarms in about one run in five and misses real drifts).
+* **Placebo**: the same design around a pseudo-enrollment ``shift`` months
+  before the real one; its "lift" must be ≈ 0.
+* **Sensitivity**: how much of the lift a hidden bias would have to explain to
+  move the ROI verdict across break-even.
+
+:func:`confidence` turns them into one label for the verdict: *robust*,
+*fragile* or *not credible*.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .incrementality import DidResult
+
+SMD_LIMIT = 0.1
+SMD_SEVERE = 0.25
+ALPHA = 0.05
+
+
+def smd(a: np.ndarray, b: np.ndarray, wb: np.ndarray | None = None) -> float:
+    """Standardised mean difference of ``a`` vs (weighted) ``b``."""
+    wb = np.ones(len(b)) if wb is None else wb
+    mb = np.average(b, weights=wb)
+    vb = np.average((b - mb) ** 2, weights=wb)
+    pooled = np.sqrt((a.var() + vb) / 2)
+    return float((a.mean() - mb) / pooled) if pooled > 0 else 0.0
+
+
+def balance_table(rows: list[dict]) -> pd.DataFrame:
+    """Per feature: treated and control means, SMD before and after matching."""
+    out = []
+    for feat in dict.fromkeys(r["feature"] for r in rows):
+        rs = [r for r in rows if r["feature"] == feat]
+        t = np.concatenate([r["t"] for r in rs])
+        ca = np.concatenate([r["c_all"] for r in rs])
+        cm = np.concatenate([r["c_m"] for r in rs])
+        w = np.concatenate([r["w"] for r in rs])
+        out.append(
+            {
+                "feature": feat,
+                "treated_mean": t.mean(),
+                "controls_mean_before": ca.mean(),
+                "controls_mean_after": np.average(cm, weights=w),
+                "smd_before": smd(t, ca),
+                "smd_after": smd(t, cm, w),
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def joint_pretrend(ev: np.ndarray, ev_boot: np.ndarray, pre: int) -> tuple[float, float]:
+    """Wald statistic and p-value that all pre-enrollment event-study terms are zero.
+
+    The terms are log ratios relative to the pre-period mean, so they sum to
+    about zero; the first one is dropped and the rest tested jointly with the
+    bootstrap covariance (pseudo-inverse for stability).
+    """
+    if pre < 2:
+        return np.nan, np.nan
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.log1p(ev[1:pre])
+        b = np.log1p(ev_boot[:, 1:pre])
+    b = b[np.isfinite(b).all(axis=1)]
+    if not np.isfinite(r).all() or len(b) < 20:
+        return np.nan, np.nan
+    cov = np.cov(b, rowvar=False).reshape(pre - 1, pre - 1)
+    wald = float(r @ np.linalg.pinv(cov) @ r)
+    return wald, float(stats.chi2.sf(wald, df=pre - 1))
+
+
+def placebo(panel: pd.DataFrame, shift: int = 3, **kwargs) -> DidResult | None:
+    """The corrected lift around a pseudo-enrollment ``shift`` months early (should be ≈ 0)."""
+    from .incrementality import matched_did
+
+    kwargs.setdefault("n_boot", 200)
+    try:
+        return matched_did(panel, shift=shift, **kwargs)
+    except ValueError:
+        return None
+
+
+def placebo_sentence(plac: DidResult | None, shift: int = 3) -> str:
+    """The placebo check in one sentence."""
+    if plac is None or not np.isfinite(plac.lift):
+        return (
+            f"Placebo: not run — moving enrollment {shift} months earlier needs {shift} more months "
+            "of history before the enrollments."
+        )
+    ok = plac.ci[0] <= 0 <= plac.ci[1]
+    return (
+        f"Placebo: with every enrollment moved {shift} months earlier (all months still before the "
+        f"real sign-up), the method finds {plac.lift:+.1%} (95% interval {plac.ci[0]:+.1%} to "
+        f"{plac.ci[1]:+.1%}) — "
+        + (
+            "consistent with no effect, as it must be."
+            if ok
+            else "NOT zero: the design picks up "
+            "something other than the program (who signs up and when); distrust the corrected lift."
+        )
+    )
+
+
+@dataclass
+class Confidence:
+    """The verdict's confidence label and the reasons behind it."""
+
+    label: str  # "robust", "fragile", "not credible"
+    reasons: list[str]
+
+    def sentence(self) -> str:
+        return f"Confidence: {self.label} — " + "; ".join(self.reasons) + "."
+
+
+def confidence(
+    did: DidResult,
+    plac: DidResult | None,
+    breakeven_lift: float | None = None,
+    smd_limit: float = SMD_LIMIT,
+) -> Confidence:
+    """Label the corrected lift from the falsification checks.
+
+    *not credible*: the placebo differs from 0, the joint pre-trend test
+    rejects, or a feature stays badly unbalanced (SMD > 0.25).  *fragile*: the
+    checks pass but the interval straddles break-even (or 0), balance is only
+    approximate, or the placebo could not be run.  *robust*: everything passes.
+    """
+    bad, weak, good = [], [], []
+    if plac is not None and np.isfinite(plac.lift):
+        if plac.ci[0] > 0 or plac.ci[1] < 0:
+            bad.append(f"the placebo (enrollment moved earlier) gives {plac.lift:+.1%}, not 0")
+        else:
+            good.append(f"placebo {plac.lift:+.1%} (interval includes 0)")
+    else:
+        weak.append("the placebo check could not be run (too little history)")
+    if np.isfinite(did.pretrend_p):
+        if did.pretrend_p < ALPHA:
+            bad.append(
+                f"members and controls already drifted apart before enrollment (joint test p = {did.pretrend_p:.3f})"
+            )
+        else:
+            good.append(f"no pre-trend (joint test p = {did.pretrend_p:.2f})")
+    bal = did.balance
+    outcome = bal["feature"].str.contains("not matched")
+    worst_m = float(bal.loc[~outcome, "smd_after"].abs().max()) if (~outcome).any() else 0.0
+    worst_o = float(bal.loc[outcome, "smd_after"].abs().max()) if outcome.any() else 0.0
+    if worst_m > SMD_SEVERE:
+        bad.append(f"a matching feature stays unbalanced (SMD {worst_m:.2f})")
+    elif max(worst_m, worst_o) > smd_limit:
+        weak.append(
+            f"balance is approximate (largest SMD {max(worst_m, worst_o):.2f} > {smd_limit}"
+            + (
+                ", on pre-period outcomes: members were heavier buyers than their controls"
+                if worst_o > max(worst_m, smd_limit)
+                else ""
+            )
+            + ")"
+        )
+    else:
+        good.append(f"balanced (every SMD < {smd_limit}, pre-period outcomes included)")
+    if did.future_member_controls > 0.95:
+        weak.append(
+            "members-only data: every control is a future member, and an export of members only "
+            "selects customers who went on to sign up — at the till this understates the lift"
+        )
+    line = 0.0 if breakeven_lift is None else breakeven_lift
+    if did.ci[0] < line < did.ci[1]:
+        what = "break-even" if breakeven_lift is not None else "zero"
+        weak.append(
+            f"the 95% interval {did.ci[0]:+.1%} … {did.ci[1]:+.1%} includes {what} ({line:+.1%})"
+        )
+    if bad:
+        return Confidence("not credible", bad)
+    if weak:
+        return Confidence("fragile", weak)
+    return Confidence("robust", good)
+
+
+def sensitivity_sentence(did: DidResult, breakeven_lift: float) -> str:
+    """How large a hidden bias would have to be to turn the ROI verdict around."""
+    gap = did.lift - breakeven_lift
+    if did.lift <= 0:
+        return (
+            f"The measured lift is {did.lift:+.1%}: no hidden bias is needed for the program not to "
+            f"pay off; it would need a true lift of {breakeven_lift:+.1%}."
+        )
+    share = gap / did.lift
+    if gap > 0:
+        return (
+            f"To turn the verdict to 'does not pay off', a hidden bias would have to explain "
+            f"{gap * 100:.1f} pp of the {did.lift:+.1%} lift ({share:.0%} of it): the break-even lift is "
+            f"{breakeven_lift:+.1%}."
+        )
+    return (
+        f"To turn the verdict to 'pays off', the true lift would have to be {-gap * 100:.1f} pp higher than "
+        f"measured ({breakeven_lift:+.1%} instead of {did.lift:+.1%}), i.e. the estimate would have to be "
+        "biased downward by that much."
+    )
+
+
+def diagnostics_sentences(res: DidResult, smd_limit: float = SMD_LIMIT) -> list[str]:
+    """Plain-language checks of the assumptions behind the corrected lift."""
+    out = []
+    if np.isfinite(res.pretrend_p):
+        if res.pretrend_p < ALPHA:
+            out.append(
+                f"Pre-trends: before enrollment, members and their matched controls already drifted "
+                f"apart (joint test over the pre-period months, p = {res.pretrend_p:.3f}) — the "
+                "parallel-trends assumption looks violated; treat the corrected lift with caution."
+            )
+        else:
+            out.append(
+                "Pre-trends: in the months before enrollment, members and matched controls moved in "
+                f"parallel (joint test over all pre-period months, p = {res.pretrend_p:.2f}), as the "
+                "method assumes."
+            )
+    else:
+        out.append("Pre-trends: not testable (too few pre-period months or bootstrap draws).")
+    bal = res.balance
+    over = bal[bal["smd_after"].abs() > smd_limit]
+    if len(over):
+        names = ", ".join(
+            f"'{f}' ({v:+.2f})" for f, v in zip(over["feature"], over["smd_after"], strict=True)
+        )
+        out.append(
+            f"Balance: after matching, {names} still differ by more than {smd_limit} standardised "
+            "mean differences; the controls are not fully comparable."
+        )
+    else:
+        out.append(
+            f"Balance: matching reduced the largest standardised difference from "
+            f"{bal['smd_before'].abs().max():.2f} to {bal['smd_after'].abs().max():.2f}; every feature "
+            f"and the pre-period outcomes are below {smd_limit}."
+        )
+    return out
