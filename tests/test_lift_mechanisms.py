@@ -80,8 +80,10 @@ def test_members_only_program_with_history_before_enrollment_gets_an_estimate(tm
     )  # everyone is (or becomes) a member
     did, reason = incrementality.corrected_lift(panel, n_boot=100, exact=consent)
     assert reason is None and did is not None and did.future_member_controls == 1.0
-    # an export of members only selects customers who signed up later (at the till: who bought
-    # later), so the estimate is biased down; the label must say so rather than reassure
+    # controls are censored at their own sign-up: followed to the end, they read −1 … −10 %
+    assert did.censored_controls
+    truth = d.truth["program_lift"]["revenue"]
+    assert did.ci[0] <= truth <= did.ci[1] and abs(did.lift - truth) < 0.05
     conf = lift_checks.confidence(did, None)
     assert conf.label == "fragile" and any("members-only" in r for r in conf.reasons)
 

@@ -93,6 +93,8 @@ class DemoConfig(_Strict):
     months: int = Field(24, ge=6, le=120)
     end_month: str = "latest"
     seed: int = 42
+    # how the synthetic members sign up (loyalty_roi.synth.ENROLLMENT_MECHANISMS)
+    enrollment: Literal["independent", "while_buying", "till", "launch_wave", "promotion"] = "till"
 
     @field_validator("end_month")
     @classmethod

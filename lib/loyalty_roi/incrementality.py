@@ -4,30 +4,37 @@
 non-member-month.  Members self-select (heavy buyers join, and join early),
 so this overstates the program's effect many times over.
 
-**Corrected lift** — a matched difference-in-differences around each member's
-enrollment month (staggered enrollment, one cohort per enrollment month):
+**Corrected lift** — risk-set matched difference-in-differences around each
+member's enrollment month (staggered adoption, one cohort per month):
 
-* treated: members enrolled in month *e* who were known for the whole window;
-* controls: customers known as long as the treated and not enrolled by the
-  end of the window, matched to the treated by nearest neighbours on
-  behaviour in a *matching window* before the DiD pre-period (revenue,
-  orders, active months, tenure).
-  Matching on a separate window avoids the regression-to-the-mean bias of
-  matching on the pre-period itself;
-* outcome: revenue per month in the pre-period (months −P…−1) and the
-  post-period (+1…+Q); the enrollment month itself is left out;
-* estimate: ratio difference-in-differences
-  ``(T_post / T_pre) / (C_post / C_pre) − 1`` — the relative lift on members'
-  revenue, robust to members simply being heavier buyers;
-* event study by months since enrollment, 95 % intervals by bootstrap
-  (treated and controls resampled within each cohort).
+* treated: members who enrolled in month *e*, bought in *e*, and were known
+  for the whole window;
+* controls (**risk set**, Li, Propert & Rosenbaum 2001): customers who also
+  bought in *e* and had not enrolled by *e* — future members included, the
+  "not-yet-treated" comparison group of Callaway & Sant'Anna (2021).  Real
+  members sign up at the till, i.e. while buying; requiring activity in *e*
+  compares the living with the living, and not conditioning on later
+  behaviour keeps "never enrolled" from meaning "lapsed".  Matched exactly on
+  marketing consent and by nearest neighbours on behaviour in a *matching
+  window* before the pre-period (revenue, orders, active months, tenure) and
+  recency when the pre-period starts.  The pre-period outcome itself is not
+  matched on: that selects controls on noise (regression to the mean; it read
+  a zero effect as +13 % under heaviness-driven sign-up);
+* controls who enrol later carry the effect in their later months: the
+  ratio is corrected for that dilution, ``R = (1+L)/(1+L·s)``;
+* outcome: revenue per month in the pre-period (−P…−1) and post-period
+  (+1…+Q); the enrollment month is left out;
+* estimate: ratio DiD ``(T_post/T_pre)/(C_post/C_pre) − 1`` per cohort, pooled
+  on the log scale; event-time effects per horizon; bootstrap intervals.
 
-Assumptions (checked where possible): parallel trends of treated and matched
-controls (pre-trend plot), balance after matching (standardised mean
-differences), no anticipation — enrollment timing is not driven by the
-purchases in the months around it — and sign-up that does not depend on
-whether a customer has silently stopped buying (otherwise "never enrolled"
-controls over-represent churned customers and the lift is overstated).
+Why this and not a two-way fixed-effects regression: with staggered sign-up
+and effects that grow with time since enrollment, TWFE compares late with
+early enrollees and can even flip sign (Goodman-Bacon 2021); cohort-by-cohort
+comparisons with not-yet-treated controls avoid already-treated controls.
+The checks that can falsify the estimate (joint pre-trend test, placebo,
+balance on pre-period outcomes, sensitivity, confidence label) live in
+:mod:`loyalty_roi.lift_checks`.  ``design="legacy"`` keeps the previous
+design (never-enrolled controls) only to show that those checks catch it.
 
 **Campaign holdouts**: randomized holdouts give an unbiased lift per campaign
 (delta-method interval on the ratio of means).
@@ -81,6 +88,7 @@ class DidResult:
     pretrend_p: float = np.nan
     design: str = "risk_set"
     future_member_controls: float = 0.0  # share of matched controls who enrol later
+    censored_controls: bool = False  # members-only data: controls followed until their sign-up
 
     @property
     def incremental_revenue_per_member_month(self) -> float:
@@ -168,6 +176,12 @@ def matched_did(
         else np.zeros(len(ids), int)
     )
     span = pre + match_window
+    # With hardly anyone who never signs up (an export of members only), every control is a
+    # future member selected on signing up later — at the till, on buying later.  Then controls
+    # are censored at their own sign-up (Callaway–Sant'Anna's not-yet-treated at each horizon);
+    # otherwise they are followed throughout and the dilution is corrected (no selection on the
+    # future, which censoring would add when sign-up at a purchase is likely).
+    censor = design == "risk_set" and float(never.mean()) < 0.05
     rows_c, t_blocks, c_blocks, shares = [], [], [], []
     future_members = all_controls = 0
     bal_rows = []
@@ -232,6 +246,8 @@ def matched_did(
         # those months, and _ratios undoes that dilution.  Their enrollment month stays in: in
         # the full population that purchase is an ordinary draw, and dropping it biases upward.
         under = (enroll_f[matched][:, None] < rel[None, :]).astype(float)
+        if censor:  # members-only data: a control counts only until it signs up (-1 = left out)
+            under[enroll_f[matched][:, None] <= rel[None, :]] = -1.0
         shares.append(under)
         future_members += int((~np.isinf(enroll_f[matched])).sum())
         all_controls += len(matched)
@@ -331,6 +347,7 @@ def matched_did(
         pretrend_p=p_value,
         design=design,
         future_member_controls=future_members / max(1, all_controls),
+        censored_controls=censor,
     )
 
 
@@ -369,12 +386,16 @@ def _ratios(t_blocks, c_blocks, shares, pre: int, post: int) -> tuple[float, np.
         with np.errstate(invalid="ignore", divide="ignore"):
             cmean = col / cnt
             tmean = t.mean(0)
+        c_pre, c_post = cmean[:pre], cmean[pre + 1 :]
+        if not (np.isfinite(c_pre).any() and np.isfinite(c_post).any()):
+            continue  # every control signed up before the post-period (censored)
         tp, tq = tmean[:pre].mean(), tmean[pre + 1 :].mean()
-        cp, cq = np.nanmean(cmean[:pre]), np.nanmean(cmean[pre + 1 :])
+        cp, cq = np.nanmean(c_pre), np.nanmean(c_post)
         if not min(tp, tq, cp, cq) > 0:
             continue
         cw = c * valid
-        share_post = (cw[:, pre + 1 :] * under[:, pre + 1 :]).sum() / cw[:, pre + 1 :].sum()
+        post_sum = cw[:, pre + 1 :].sum()
+        share_post = (cw[:, pre + 1 :] * under[:, pre + 1 :]).sum() / post_sum if post_sum else 0.0
         r = _corrected((tq / tp) / (cq / cp), share_post)
         if not np.isfinite(r) or r <= 0:
             continue

@@ -174,10 +174,12 @@ def confidence(
         )
     else:
         good.append(f"balanced (every SMD < {smd_limit}, pre-period outcomes included)")
-    if did.future_member_controls > 0.95:
+    if did.censored_controls:
         weak.append(
-            "members-only data: every control is a future member, and an export of members only "
-            "selects customers who went on to sign up — at the till this understates the lift"
+            "members-only data: the controls are members who signed up later, each followed until "
+            "its sign-up; if members sign up at a purchase, their months before signing up are a "
+            "little thinner than usual, which can overstate the lift by about the chance of signing "
+            "up at one purchase"
         )
     line = 0.0 if breakeven_lift is None else breakeven_lift
     if did.ci[0] < line < did.ci[1]:

@@ -1020,7 +1020,11 @@ def params_from_config(cfg) -> SynthParams:
     """Synthetic-program parameters from the ``demo`` section of the workbook config."""
     d = cfg.demo
     return SynthParams(
-        n_customers=d.customers, months=d.months, end_month=d.resolved_end_month(), seed=d.seed
+        n_customers=d.customers,
+        months=d.months,
+        end_month=d.resolved_end_month(),
+        seed=d.seed,
+        enrollment=d.enrollment,
     )
 
 
@@ -1044,6 +1048,7 @@ def ensure_demo_data(cfg, force: bool = False) -> Path:
                 ("months", params.months),
                 ("end_month", params.end_month),
                 ("seed", params.seed),
+                ("enrollment", params.enrollment),
             )
         ):
             return out
