@@ -145,7 +145,8 @@ def test_roi_notebook_says_what_is_missing(mid_processed, tmp_path):
     assert "Costs from: config" in text
 
 
-def test_roi_notebook_without_non_members_says_so(mid_processed, tmp_path):
+def test_roi_notebook_on_members_only_data_estimates_and_says_how(mid_processed, tmp_path):
+    """Members-only export with history before enrollment: an estimate (issue 11), labelled."""
     import pandas as pd
 
     d = tmp_path / "p"
@@ -167,5 +168,6 @@ def test_roi_notebook_without_non_members_says_so(mid_processed, tmp_path):
         {"processed_dir": str(d), "n_boot": 50},
     )
     assert not errors
-    assert "Not available: every customer is a member" in text
-    assert "need the corrected lift" in text
+    assert "Not available: every customer is a member" not in text
+    assert "members-only data: the controls are members who signed up later" in text
+    assert "Confidence: fragile" in text or "Confidence: not credible" in text

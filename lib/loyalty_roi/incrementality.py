@@ -47,6 +47,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .holdouts import campaign_lifts  # noqa: F401 - part of this module's API
+
 FEATURES = ("revenue", "orders", "active_months", "tenure_months")
 
 
@@ -418,44 +420,6 @@ def _ratios(t_blocks, c_blocks, shares, pre: int, post: int) -> tuple[float, np.
     with np.errstate(invalid="ignore", divide="ignore"):
         ev = np.exp(ev_num / ev_w) - 1
     return lift, ev
-
-
-def campaign_lifts(
-    activity: pd.DataFrame, campaigns: pd.DataFrame, z: float = 1.96
-) -> pd.DataFrame:
-    """Holdout lift per campaign: revenue per contact, treated vs randomized holdout.
-
-    ``lift = mean_treated / mean_holdout − 1`` with a delta-method interval on
-    the log ratio; ``incremental_revenue = (mean_treated − mean_holdout) × treated contacts``.
-    """
-    rows = []
-    for cid, g in activity.groupby("campaign_id"):
-        t = g.loc[~g["is_holdout"], "revenue"].to_numpy()
-        h = g.loc[g["is_holdout"], "revenue"].to_numpy()
-        if len(t) < 2 or len(h) < 2 or h.mean() <= 0:
-            continue
-        mt, mh = t.mean(), h.mean()
-        se = np.sqrt(t.var(ddof=1) / (len(t) * mt**2) + h.var(ddof=1) / (len(h) * mh**2))
-        rows.append(
-            {
-                "campaign_id": cid,
-                "contacts": len(t),
-                "holdouts": len(h),
-                "revenue_per_contact": mt,
-                "revenue_per_holdout": mh,
-                "lift": mt / mh - 1,
-                "lift_lo": np.exp(np.log(mt / mh) - z * se) - 1,
-                "lift_hi": np.exp(np.log(mt / mh) + z * se) - 1,
-                "response_treated": (g.loc[~g["is_holdout"], "orders"] > 0).mean(),
-                "response_holdout": (g.loc[g["is_holdout"], "orders"] > 0).mean(),
-                "incremental_revenue": (mt - mh) * len(t),
-            }
-        )
-    out = pd.DataFrame(rows)
-    if out.empty:
-        return out
-    meta = campaigns.set_index("campaign_id")[["name", "type", "start", "end", "cost"]]
-    return meta.join(out.set_index("campaign_id"), how="inner").reset_index()
 
 
 def verdict_sentence(naive: dict, did: DidResult) -> str:
