@@ -167,3 +167,32 @@ def test_whatif_explorer_shows_what_roi_computes():
 def test_scenarios_without_named_scenarios_is_an_empty_table():
     sc = roi.scenarios(tiny_program(), BASE, {}, 0.0)
     assert sc.empty and "roi" in sc.columns and sc.index.name == "scenario"
+
+
+def test_lift_applies_in_full_only_where_it_was_measured():
+    """Issue 11: revenue the lift was not measured on is covered by an explicit assumption."""
+    data = tiny_program()
+    total = data.member_revenue.copy()
+    data.measured_revenue = total * 0.4  # 40 % of member revenue is in measured member-months
+    d = roi.Drivers(0.25, 0.5, 0.01, 0.8)
+    full = roi.monthly_pnl(data, d)
+    none = roi.monthly_pnl(data, roi.Drivers(0.25, 0.5, 0.01, 0.8, extrapolation=0.0))
+    # by hand: incremental = covered × L / (1 + L) = covered × 0.2
+    assert full["incremental_revenue"].to_numpy() == pytest.approx(total * 0.2)
+    assert none["incremental_revenue"].to_numpy() == pytest.approx(total * 0.4 * 0.2)
+    assert (full["revenue_measured"] + full["revenue_extrapolated"]).to_numpy() == pytest.approx(
+        total
+    )
+    assert "40%" in roi.extrapolation_sentence(data) and "60%" in roi.extrapolation_sentence(data)
+    v = roi.roi_vectorised(
+        data,
+        np.array([0.25]),
+        np.array([0.5]),
+        np.array([0.01]),
+        np.array([0.8]),
+        np.array([1.0]),
+        np.array([0.0]),
+    )
+    assert v[0] == pytest.approx(
+        roi.summary(data, roi.Drivers(0.25, 0.5, 0.01, 0.8, extrapolation=0.0), 0.0)["roi"]
+    )

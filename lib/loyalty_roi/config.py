@@ -140,10 +140,17 @@ class Scenario(_Strict):
     gross_margin: float | None = Field(None, gt=0, lt=1)
     redemption_rate: float | None = Field(None, ge=0, le=1)
     cost_factor: float = Field(1.0, gt=0)
+    extrapolation: float | None = Field(None, ge=0, le=1)
 
 
 # drivers the tornado and the Monte Carlo can vary (roi.monte_carlo)
-RANGE_DRIVERS = ("gross_margin", "redemption_rate", "cost_factor", "cost_per_point")
+RANGE_DRIVERS = (
+    "gross_margin",
+    "redemption_rate",
+    "cost_factor",
+    "cost_per_point",
+    "extrapolation",
+)
 
 
 class ScenarioConfig(BaseModel):
@@ -182,7 +189,9 @@ class ScenarioConfig(BaseModel):
                 )
             elif not lo <= hi:
                 problems.append(f"ranges.{driver}: low {lo} is above high {hi}")
-            elif driver in ("gross_margin", "redemption_rate") and not (0 <= lo and hi <= 1):
+            elif driver in ("gross_margin", "redemption_rate", "extrapolation") and not (
+                0 <= lo and hi <= 1
+            ):
                 problems.append(f"ranges.{driver}: a share must lie between 0 and 1")
         if problems:
             raise ValueError("; ".join(problems))

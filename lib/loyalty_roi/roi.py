@@ -38,6 +38,9 @@ class Drivers:
     retention_change_pp: float = (
         0.0  # +pp monthly retention of members (compounds on member revenue)
     )
+    # share of the lift assumed on member revenue the lift was not measured on (horizons past
+    # the DiD's post-period, members who joined before the data): 1 = same lift, 0 = none
+    extrapolation: float = 1.0
 
 
 @dataclass
@@ -50,6 +53,14 @@ class ProgramData:
     running_costs: pd.DataFrame  # month × category
     total_revenue: np.ndarray
     cost_source: str
+    # member revenue in member-months the lift was measured on (joined inside the data, months
+    # 1…post after sign-up); None = all of it
+    measured_revenue: np.ndarray | None = None
+    measured_horizon: int = 6
+
+    @property
+    def measured(self) -> np.ndarray:
+        return self.member_revenue if self.measured_revenue is None else self.measured_revenue
 
     @property
     def running_total(self) -> np.ndarray:
@@ -63,12 +74,25 @@ def program_data(
     program_costs: pd.DataFrame | None,
     fallback_costs: dict[str, float],
     months: int = 12,
+    measured_horizon: int = 6,
 ) -> ProgramData:
-    """Monthly inputs for the last ``months`` months of data."""
+    """Monthly inputs for the last ``months`` months of data.
+
+    ``measured_horizon`` is the DiD's post-period: member revenue of members who
+    joined inside the data, 1…``measured_horizon`` months after sign-up, is what
+    the lift was measured on; the rest is covered by extrapolation.
+    """
     m_all = np.sort(panel["month"].unique())[-months:]
     idx = pd.DatetimeIndex(m_all, name="month")
-    post = panel[panel["months_since_enrollment"].fillna(-1) >= 1]
+    mse = panel["months_since_enrollment"].astype("Float64").fillna(-1).to_numpy(dtype=float)
+    post = panel[mse >= 1]
     member_rev = post.groupby("month")["revenue"].sum().reindex(idx, fill_value=0.0).to_numpy()
+    enrolled_mi = panel["mi"].to_numpy() - mse
+    in_window = enrolled_mi >= panel["mi"].min()
+    measured_rows = panel[(mse >= 1) & (mse <= measured_horizon) & in_window]
+    measured = (
+        measured_rows.groupby("month")["revenue"].sum().reindex(idx, fill_value=0.0).to_numpy()
+    )
     total = store_totals.groupby("month")["revenue"].sum().reindex(idx, fill_value=0.0).to_numpy()
     if ledger is not None and len(ledger):
         earn = ledger[ledger["type"] == "earn"]
@@ -85,14 +109,16 @@ def program_data(
     else:
         running = pd.DataFrame({k: v for k, v in fallback_costs.items()}, index=idx)
         source = "config (finance.monthly_costs) — no program_costs table"
-    return ProgramData(idx, member_rev, issued, running, total, source)
+    return ProgramData(idx, member_rev, issued, running, total, source, measured, measured_horizon)
 
 
 def monthly_pnl(data: ProgramData, d: Drivers) -> pd.DataFrame:
     """The program P&L per month with cumulative columns."""
     keep = np.cumprod(np.full(len(data.months), 1 + d.retention_change_pp))  # retention compounding
     rev = data.member_revenue * d.participation * keep
-    inc_rev = rev * d.lift / (1 + d.lift)
+    measured = data.measured * d.participation * keep
+    covered = measured + (rev - measured) * d.extrapolation
+    inc_rev = covered * d.lift / (1 + d.lift)
     margin = inc_rev * d.gross_margin
     rewards = data.points_issued * d.participation * d.cost_per_point * d.redemption_rate
     running = data.running_costs * d.cost_factor
@@ -100,6 +126,8 @@ def monthly_pnl(data: ProgramData, d: Drivers) -> pd.DataFrame:
     out = pd.DataFrame(
         {
             "member_revenue": rev,
+            "revenue_measured": measured,
+            "revenue_extrapolated": rev - measured,
             "incremental_revenue": inc_rev,
             "incremental_margin": margin,
             "rewards_cost": rewards,
@@ -148,9 +176,11 @@ def roi_vectorised(
     cost_per_point: np.ndarray,
     redemption_rate: np.ndarray,
     cost_factor: np.ndarray,
+    extrapolation: np.ndarray | float = 1.0,
 ) -> np.ndarray:
     """ROI for arrays of drivers at once (same formula as :func:`summary`, no retention/participation change)."""
-    rev = data.member_revenue.sum()
+    measured = data.measured.sum()
+    rev = measured + (data.member_revenue.sum() - measured) * extrapolation
     margin = rev * lift / (1 + lift) * gross_margin
     cost = (
         data.points_issued.sum() * cost_per_point * redemption_rate
@@ -173,6 +203,7 @@ def scenarios(
             if s.redemption_rate is not None
             else base.redemption_rate,
             cost_factor=base.cost_factor * s.cost_factor,
+            extrapolation=s.extrapolation if s.extrapolation is not None else base.extrapolation,
         )
         r = summary(data, d, annual_discount_rate)
         rows.append(
@@ -182,6 +213,7 @@ def scenarios(
                 "gross_margin": d.gross_margin,
                 "redemption_rate": d.redemption_rate,
                 "cost_factor": d.cost_factor,
+                "extrapolation": d.extrapolation,
                 **r,
             }
         )
@@ -262,7 +294,8 @@ def monte_carlo(
     rr = uni("redemption_rate", base.redemption_rate)
     cf = uni("cost_factor", base.cost_factor)
     cpp = uni("cost_per_point", base.cost_per_point)
-    roi = roi_vectorised(data, np.clip(lift, -0.99, None), gm, cpp, rr, cf)
+    ex = uni("extrapolation", base.extrapolation)
+    roi = roi_vectorised(data, np.clip(lift, -0.99, None), gm, cpp, rr, cf, ex)
     return pd.DataFrame(
         {
             "lift": lift,
@@ -270,6 +303,7 @@ def monte_carlo(
             "redemption_rate": rr,
             "cost_factor": cf,
             "cost_per_point": cpp,
+            "extrapolation": ex,
             "roi": roi,
         }
     )
@@ -401,6 +435,8 @@ def save_inputs(
     payload = {
         "months": [m.strftime("%Y-%m-%d") for m in data.months],
         "member_revenue": data.member_revenue.tolist(),
+        "measured_revenue": data.measured.tolist(),
+        "measured_horizon": data.measured_horizon,
         "points_issued": data.points_issued.tolist(),
         "running_costs": {c: data.running_costs[c].tolist() for c in data.running_costs.columns},
         "total_revenue": data.total_revenue.tolist(),
@@ -429,5 +465,22 @@ def load_inputs(path) -> tuple[ProgramData, Drivers, dict]:
         pd.DataFrame(p["running_costs"], index=months),
         np.array(p["total_revenue"]),
         p["cost_source"],
+        np.array(p["measured_revenue"]) if "measured_revenue" in p else None,
+        int(p.get("measured_horizon", 6)),
     )
     return data, Drivers(**p["drivers"]), p
+
+
+def extrapolation_sentence(data: ProgramData) -> str:
+    """How much of the member revenue the lift was measured on, and what the rest assumes."""
+    total = float(data.member_revenue.sum())
+    if total <= 0:
+        return "No member revenue after enrollment in the period: nothing to extrapolate."
+    share = float(data.measured.sum()) / total
+    return (
+        f"The lift was measured on {share:.0%} of members' revenue in the period (members who "
+        f"joined inside the data, months 1–{data.measured_horizon} after sign-up). The other "
+        f"{1 - share:.0%} — longer-standing members and later months — is covered by assuming "
+        "the same lift holds there; the scenarios and the Monte Carlo vary that assumption "
+        "(extrapolation 0 = no lift outside what was measured)."
+    )
