@@ -3,16 +3,18 @@
 The generator is the embedded default data of every notebook and the ground
 truth of every estimator test.  What it plants (all written to ``truth.json``):
 
-* **Self-selection.**  Each customer has a latent heaviness ``h`` (lognormal,
-  mean 1) that scales the monthly order rate and, mildly, the order value.
-  An alive non-member enrolls in a month with probability rising in ``h``
-  (``enroll_prob_per_month × h²``), so heavy buyers are more likely to
-  enroll and enroll earlier.  The hazard depends on neither that month's
-  purchases (no anticipation) nor on whether the customer has silently
-  churned, so the planted lift is identifiable from observed data.
+* **Self-selection and sign-up.**  Each customer has a latent heaviness ``h``
+  (lognormal, mean 1) that scales the monthly order rate and, mildly, the order
+  value.  How members sign up is a parameter (``enrollment``, see
+  :data:`ENROLLMENT_MECHANISMS`): at the till (each purchase signs the customer
+  up with a fixed chance — the demo's default, because real programs enrol
+  while people buy), a launch wave, a sign-up bonus promotion, a hazard ∝ h²
+  only while the customer still buys, or a hazard ∝ h² that ignores activity
+  (the textbook case).  Heavy buyers join more and earlier under every one.
 * **Program lift.**  From the month *after* enrollment a member's order rate
   is multiplied by ``1 + frequency_lift`` and order value by
-  ``1 + spend_lift``: true revenue lift ``(1+f)(1+s) − 1``.
+  ``1 + spend_lift``, ramping up linearly over ``lift_ramp_months`` if set:
+  ``truth.json`` gives the revenue lift per horizon and the mechanism.
 * **Churn** is a constant monthly hazard independent of ``h`` and membership,
   so the corrected estimators can be unbiased.
 * **Tiers** bronze/silver/gold from annualised 12-month spend, evaluated monthly.
