@@ -127,9 +127,59 @@ def consent() -> pd.Series:
     return load().customers.set_index("customer_id")["marketing_consent"]
 
 
+# the workshop program is small (2,000 customers): cohorts of 10 members who bought in their
+# sign-up month are accepted (the library's default, 20, leaves a single cohort)
+MIN_TREATED = 10
+
+
 @cache
 def _did() -> incrementality.DidResult:
-    return incrementality.matched_did(_panel(), exact=consent())
+    return incrementality.matched_did(_panel(), exact=consent(), min_treated=MIN_TREATED)
+
+
+@cache
+def _placebo() -> incrementality.DidResult | None:
+    from .lift_checks import placebo
+
+    return placebo(_panel(), exact=consent(), min_treated=MIN_TREATED)
+
+
+def till_demo(n_customers: int = 12_000, seed: int = 2) -> pd.DataFrame:
+    """A program with **no** effect whose members sign up at the till, read two ways.
+
+    Returns the lift of the careless design (controls = customers who never
+    joined) and of the risk-set design (controls bought in the sign-up month and
+    had not joined yet), with their intervals and placebo lifts.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from . import synth
+    from .lift_checks import placebo
+
+    d = synth.generate(
+        n_customers=n_customers, seed=seed, enrollment="till", frequency_lift=0.0, spend_lift=0.0
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        for k, v in d.tables.items():
+            v.to_parquet(Path(tmp) / f"{k}.parquet", index=False)
+        eng = engine.connect(tmp)
+        panel = engine.customer_month_panel(eng)
+        c = eng.read("customers").set_index("customer_id")["marketing_consent"]
+    rows = []
+    for design, label in (("legacy", "never-joined controls"), ("risk_set", "risk set at sign-up")):
+        r = incrementality.matched_did(panel, n_boot=150, exact=c, design=design)
+        pl = placebo(panel, exact=c, design=design, n_boot=150)
+        rows.append(
+            {
+                "design": label,
+                "lift": r.lift,
+                "ci_low": r.ci[0],
+                "ci_high": r.ci[1],
+                "placebo": pl.lift if pl is not None else float("nan"),
+            }
+        )
+    return pd.DataFrame(rows).set_index("design")
 
 
 @cache
@@ -694,8 +744,25 @@ def _m4() -> _Module:
                         "Self-selection makes it far too high; report the matched DiD's lift.",
                     ),
                 ],
-                "did = incrementality.matched_did(panel, exact=workshop.consent()); the answer is "
-                "did.lift.",
+                "did = incrementality.matched_did(panel, exact=workshop.consent(), "
+                "min_treated=workshop.MIN_TREATED); the answer is did.lift.",
+                kind="share",
+                rtol=1e-3,
+            ),
+            Exercise(
+                "module4.exercise4",
+                "The placebo: the same design with every enrollment moved 3 months earlier "
+                "(lift_checks.placebo with exact matching on consent); its lift.",
+                lambda: _placebo().lift,
+                [
+                    (
+                        lambda: _did().lift,
+                        "That is the real corrected lift. The placebo moves enrollment 3 months "
+                        "earlier, when nobody was a member yet: run lift_checks.placebo.",
+                    ),
+                ],
+                "plac = lift_checks.placebo(panel, exact=workshop.consent(), "
+                "min_treated=workshop.MIN_TREATED); the answer is plac.lift.",
                 kind="share",
                 rtol=1e-3,
             ),

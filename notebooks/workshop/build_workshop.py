@@ -22,7 +22,18 @@ import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
 
-from loyalty_roi import clv, engine, incrementality, kpis, points, roi, segments, widgets, workshop
+from loyalty_roi import (
+    clv,
+    engine,
+    incrementality,
+    kpis,
+    lift_checks,
+    points,
+    roi,
+    segments,
+    widgets,
+    workshop,
+)
 from loyalty_roi.workshop import check, load
 
 ws = load()  # the workshop program: tables, a query engine and the analysis month
@@ -298,6 +309,7 @@ MODULES[4] = {
         "see how self-selection inflates the naive member vs non-member comparison",
         "estimate the program's effect with matched difference-in-differences",
         "read a campaign holdout test, the cleanest evidence there is",
+        "see why sign-up at the till fools a careless comparison, and run a placebo check",
     ],
     "cells": [
         md(
@@ -330,19 +342,48 @@ MODULES[4] = {
         ),
         md(
             "## Exercise 2 — The corrected lift\n\n"
-            "Run `incrementality.matched_did(panel, exact=workshop.consent())` and give its `lift`."
+            "Run `incrementality.matched_did(panel, exact=workshop.consent(), "
+            "min_treated=workshop.MIN_TREATED)` and give its `lift` (the workshop program is "
+            "small, so cohorts of 10 new members are accepted)."
         ),
         ex(
             "module4.exercise2",
-            "did = incrementality.matched_did(panel, exact=workshop.consent())\n"
+            "did = incrementality.matched_did(panel, exact=workshop.consent(), min_treated=workshop.MIN_TREATED)\n"
             "answer = did.lift\nanswer",
             "# TODO: did = incrementality.matched_did(...); answer = the corrected lift\n"
             "answer = None\nanswer",
         ),
         code(
-            "did = incrementality.matched_did(panel, exact=workshop.consent())\n"
+            "did = incrementality.matched_did(panel, exact=workshop.consent(), min_treated=workshop.MIN_TREATED)\n"
             "display(Markdown(incrementality.verdict_sentence(incrementality.naive_lift(panel), did)))\n"
             "did.event_study.round(3)"
+        ),
+        md(
+            "## Why sign-up at the till fools a careless comparison\n\n"
+            "Real members join **while buying** — at the till or at checkout. So on the day they "
+            "join they are, by construction, alive and shopping. Customers who *never* joined "
+            "include many who quietly stopped buying. Compare members' revenue after joining with "
+            "never-joiners and the program gets credit for the difference between the living and "
+            "the lapsed — even if it does nothing. A plain *before vs after* of members has the "
+            "same flaw: they were picked at a moment of buying.\n\n"
+            "Below: a program with **zero** effect whose members join at the till, read two ways. "
+            "The risk-set design compares each new member only with customers who *also bought "
+            "that month* and had not joined yet."
+        ),
+        code("workshop.till_demo().round(3)"),
+        md(
+            "## Exercise 4 — The placebo\n\n"
+            "A check that can say *no*: move every enrollment 3 months **earlier** and run the "
+            "same design. Nobody was a member yet, so the \"lift\" must be about zero; if it is "
+            "not, the design is picking up who joins, not what the program does. Run "
+            "`lift_checks.placebo(panel, exact=workshop.consent(), min_treated=workshop.MIN_TREATED)` and give its `lift`."
+        ),
+        ex(
+            "module4.exercise4",
+            "plac = lift_checks.placebo(panel, exact=workshop.consent(), min_treated=workshop.MIN_TREATED)\n"
+            "answer = plac.lift\nanswer",
+            "# TODO: plac = lift_checks.placebo(...); answer = the placebo lift\n"
+            "answer = None\nanswer",
         ),
         md(
             "## Exercise 3 — A campaign holdout\n\n"
