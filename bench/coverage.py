@@ -17,25 +17,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from loyalty_roi import engine, incrementality, lift_checks, synth
+from loyalty_roi import incrementality, lift_checks, synth
 
 RESULTS = Path(__file__).resolve().parents[1] / "bench" / "results"
 EFFECTS = (0.0, 0.15, 0.30)
-
-
-def _panel(d: synth.SynthData, tmp: str):
-    for k, v in d.tables.items():
-        v.to_parquet(Path(tmp) / f"{k}.parquet", index=False)
-    eng = engine.connect(tmp)
-    consent = eng.read("customers").set_index("customer_id")["marketing_consent"]
-    return engine.customer_month_panel(eng), consent
 
 
 def run(
@@ -49,31 +40,30 @@ def run(
         spend_lift=0.0,
     )
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        panel, consent = _panel(d, tmp)
-        for design in ("risk_set", "legacy") if legacy else ("risk_set",):
-            r = incrementality.matched_did(panel, n_boot=n_boot, exact=consent, design=design)
-            pl = lift_checks.placebo(panel, exact=consent, design=design, n_boot=n_boot)
-            conf = lift_checks.confidence(r, pl)
-            rows.append(
-                {
-                    "mechanism": mechanism,
-                    "effect": effect,
-                    "seed": seed,
-                    "design": design,
-                    "lift": r.lift,
-                    "lo": r.ci[0],
-                    "hi": r.ci[1],
-                    "covers": bool(r.ci[0] <= effect <= r.ci[1]),
-                    "excludes_0": bool(r.ci[0] > 0 or r.ci[1] < 0),
-                    "pretrend_p": r.pretrend_p,
-                    "placebo": pl.lift if pl else np.nan,
-                    "placebo_flags": bool(pl is not None and (pl.ci[0] > 0 or pl.ci[1] < 0)),
-                    "pretrend_flags": bool(r.pretrend_p < lift_checks.ALPHA),
-                    "max_smd": float(r.balance["smd_after"].abs().max()),
-                    "label": conf.label,
-                }
-            )
+    panel, consent = incrementality.panel_and_consent(d.tables)
+    for design in ("risk_set", "legacy") if legacy else ("risk_set",):
+        r = incrementality.matched_did(panel, n_boot=n_boot, exact=consent, design=design)
+        pl = lift_checks.placebo(panel, exact=consent, design=design, n_boot=n_boot)
+        conf = lift_checks.confidence(r, pl)
+        rows.append(
+            {
+                "mechanism": mechanism,
+                "effect": effect,
+                "seed": seed,
+                "design": design,
+                "lift": r.lift,
+                "lo": r.ci[0],
+                "hi": r.ci[1],
+                "covers": bool(r.ci[0] <= effect <= r.ci[1]),
+                "excludes_0": bool(r.ci[0] > 0 or r.ci[1] < 0),
+                "pretrend_p": r.pretrend_p,
+                "placebo": pl.lift if pl else np.nan,
+                "placebo_flags": bool(pl is not None and (pl.ci[0] > 0 or pl.ci[1] < 0)),
+                "pretrend_flags": bool(r.pretrend_p < lift_checks.ALPHA),
+                "max_smd": float(r.balance["smd_after"].abs().max()),
+                "label": conf.label,
+            }
+        )
     return rows
 
 

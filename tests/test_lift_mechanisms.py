@@ -11,17 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from loyalty_roi import engine, incrementality, lift_checks, synth
+from loyalty_roi import incrementality, lift_checks, synth
 
 pytestmark = pytest.mark.slow
 
 
 def panel_of(tmp_path, data):
-    for k, v in data.tables.items():
-        v.to_parquet(tmp_path / f"{k}.parquet", index=False)
-    eng = engine.connect(tmp_path)
-    consent = eng.read("customers").set_index("customer_id")["marketing_consent"]
-    return engine.customer_month_panel(eng), consent
+    return incrementality.panel_and_consent(data.tables)
 
 
 def program(tmp_path, **kw):

@@ -13,14 +13,12 @@ history, requires activity in the enrollment month and compares ratios.
 
 import contextlib
 import io
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from loyalty_roi import engine, incrementality, synth
+from loyalty_roi import incrementality, synth
 
 pytestmark = pytest.mark.slow
 
@@ -66,12 +64,7 @@ def test_pooled_lift_agrees_with_callaway_santanna():
         spend_lift=0.0,
         end_month="2026-10",
     )
-    with tempfile.TemporaryDirectory() as tmp:
-        for k, v in d.tables.items():
-            v.to_parquet(Path(tmp) / f"{k}.parquet", index=False)
-        eng = engine.connect(tmp)
-        panel = engine.customer_month_panel(eng)
-        consent = eng.read("customers").set_index("customer_id")["marketing_consent"]
+    panel, consent = incrementality.panel_and_consent(d.tables)
     ours = incrementality.matched_did(panel, n_boot=200, exact=consent)
     ref, ref_se = cs_relative_att(panel)
     truth = d.truth["program_lift"]["revenue"]

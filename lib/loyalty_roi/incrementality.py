@@ -59,6 +59,25 @@ def diagnostics_sentences(res, smd_limit: float = 0.1) -> list[str]:
     return sentences(res, smd_limit)
 
 
+def panel_and_consent(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.Series]:
+    """The customer × month panel and marketing consent of canonical tables held in memory.
+
+    For generated programs (benchmarks, tests, the workshop's demonstrations): the
+    tables are written to a temporary folder and read by the engine, as a report would.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from . import engine
+
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, df in tables.items():
+            df.to_parquet(Path(tmp) / f"{name}.parquet", index=False)
+        eng = engine.connect(tmp)
+        consent = eng.read("customers").set_index("customer_id")["marketing_consent"]
+        return engine.customer_month_panel(eng), consent
+
+
 def naive_lift(panel: pd.DataFrame, months: int = 12) -> dict:
     """Revenue per member-month vs per non-member-month over the last ``months`` months."""
     p = panel[panel["mi"] > panel["mi"].max() - months]

@@ -151,21 +151,13 @@ def till_demo(n_customers: int = 12_000, seed: int = 2) -> pd.DataFrame:
     joined) and of the risk-set design (controls bought in the sign-up month and
     had not joined yet), with their intervals and placebo lifts.
     """
-    import tempfile
-    from pathlib import Path
-
     from . import synth
     from .lift_checks import placebo
 
     d = synth.generate(
         n_customers=n_customers, seed=seed, enrollment="till", frequency_lift=0.0, spend_lift=0.0
     )
-    with tempfile.TemporaryDirectory() as tmp:
-        for k, v in d.tables.items():
-            v.to_parquet(Path(tmp) / f"{k}.parquet", index=False)
-        eng = engine.connect(tmp)
-        panel = engine.customer_month_panel(eng)
-        c = eng.read("customers").set_index("customer_id")["marketing_consent"]
+    panel, c = incrementality.panel_and_consent(d.tables)
     rows = []
     for design, label in (("legacy", "never-joined controls"), ("risk_set", "risk set at sign-up")):
         r = incrementality.matched_did(panel, n_boot=150, exact=c, design=design)
