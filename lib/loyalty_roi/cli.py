@@ -59,13 +59,6 @@ def _check_month(month: str) -> str:
         _fail(str(exc), 2)
 
 
-def latest_month_in_data(cfg) -> str:
-    """The latest complete month of the ingested transactions (a month ending on its last day)."""
-    from .engine import connect, resolve_month
-
-    return resolve_month(connect(cfg.data.processed_path), "latest")
-
-
 def _cell_seconds(nb_path: Path) -> float:
     """Sum of the cells' execution times papermill recorded in an executed notebook."""
     nb = nbformat.read(nb_path, as_version=4)
@@ -175,13 +168,11 @@ class _Run:
                 ingest_dir / NOTEBOOKS[0], ingest_dir / f"{Path(NOTEBOOKS[0]).stem}.html"
             )
             t_ingest["html_seconds"] = round(time.perf_counter() - t0, 2)
-            self._check_shape()
+            resolved = self._preflight(months)
             if months is None:
-                months = [latest_month_in_data(self.cfg)]
+                months = resolved
                 self.say(f"latest complete month in the data: {months[0]}")
                 locks = [self._lock(months[0])]
-            else:
-                self._check_months_in_data(months)
             for month in months:
                 self._month(month, cfg_path, ingest_dir, t_ingest, started)
                 started = dt.datetime.now()
@@ -190,20 +181,14 @@ class _Run:
                 lock.release()
         return months
 
-    def _check_months_in_data(self, months: list[str]) -> None:
-        """Exit 2 before notebooks 02–04 start when a month is outside the ingested data."""
+    def _preflight(self, months: list[str] | None) -> list[str]:
+        """Exit 2 before notebooks 02–04 when the ingested data cannot carry the report.
+
+        Checks that sales are linked to customers, that there are at least two
+        months, and that each requested month is in the data; returns the months
+        (``None`` → the latest complete month in the data).
+        """
         from .engine import connect, resolve_month
-
-        eng = connect(self.cfg.data.processed_path)
-        try:
-            for m in months:
-                resolve_month(eng, m)
-        except WorkbookError as exc:
-            self._stop(str(exc))
-
-    def _check_shape(self) -> None:
-        """Exit 2 before notebooks 02–04 when the data cannot carry a report at all."""
-        from .engine import connect
 
         eng = connect(self.cfg.data.processed_path)
         tx = eng.table("transactions")
@@ -225,6 +210,10 @@ class _Run:
                 "the transactions cover a single month; the report compares months (trends, "
                 "retention, before/after enrollment) — fix: export at least two months, better 13+"
             )
+        try:
+            return [resolve_month(eng, m) for m in (months or ["latest"])]
+        except WorkbookError as exc:
+            self._stop(str(exc))
 
     def _stop(self, msg: str) -> None:
         if self.bar is not None:

@@ -400,31 +400,26 @@ def _ratios(t_blocks, c_blocks, shares, pre: int, post: int) -> tuple[float, np.
     ev_w = np.zeros(pre + post + 1)
     for (t, _), (c, w), sh in zip(t_blocks, c_blocks, shares, strict=True):
         n = t.shape[1]
-        valid = (sh >= 0) * w[:, None]  # control weight per cell; enrollment months left out
+        valid = (sh >= 0) * w[:, None]  # control weight per cell (0 once censored)
         under = np.clip(sh, 0, 1)
         col = (c * valid).sum(0)  # control revenue per relative month …
-        cnt = valid.sum(0)  # … and the weight behind it
-        with np.errstate(invalid="ignore", divide="ignore"):
-            cmean = col / cnt
-            tmean = t.mean(0)
-        c_pre, c_post = cmean[:pre], cmean[pre + 1 :]
-        if not (np.isfinite(c_pre).any() and np.isfinite(c_post).any()):
-            continue  # every control signed up before the post-period (censored)
+        # … against the pre-period level of exactly those controls: when controls leave at their
+        # own sign-up (members-only data, heavy buyers first), the comparison keeps its mix
+        base = (valid * c[:, :pre].mean(1)[:, None]).sum(0)
+        tmean = t.mean(0)
         tp, tq = tmean[:pre].mean(), tmean[pre + 1 :].mean()
-        cp, cq = np.nanmean(c_pre), np.nanmean(c_post)
-        if not min(tp, tq, cp, cq) > 0:
-            continue
-        cw = c * valid
-        post_sum = cw[:, pre + 1 :].sum()
-        share_post = (cw[:, pre + 1 :] * under[:, pre + 1 :]).sum() / post_sum if post_sum else 0.0
-        r = _corrected((tq / tp) / (cq / cp), share_post)
+        cb, cq = base[pre + 1 :].sum(), col[pre + 1 :].sum()
+        if not min(tp, tq, cb, cq) > 0:
+            continue  # no revenue, or every control signed up before the post-period
+        share_post = (c * valid * under)[:, pre + 1 :].sum() / cq
+        r = _corrected((tq / tp) / (cq / cb), share_post)
         if not np.isfinite(r) or r <= 0:
             continue
         logs.append(np.log(r))
         weights.append(len(t) * (n - pre - 1))
         with np.errstate(invalid="ignore", divide="ignore"):
-            share_k = (cw * under).sum(0) / col
-            ratio_k = (tmean / tp) / (cmean / cp)
+            share_k = (c * valid * under).sum(0) / col
+            ratio_k = (tmean / tp) / (col / base)
             rk = np.log(
                 np.where(
                     ratio_k * share_k < 0.95, (ratio_k - 1) / (1 - ratio_k * share_k) + 1, np.nan

@@ -841,17 +841,12 @@ def ingest_from_config(
 
     processed = cfg.data.processed_path
     target = processed if out_dir == "config" else out_dir
-    safety.protect(cfg.data.raw_path)
     lock = processed_lock(processed).acquire()  # LockedError (exit 3) when another run writes
     try:
-        if cfg.data.source == "demo":
+        if cfg.data.source == "demo":  # only into an empty or generator-marked folder
             from .synth import ensure_demo_data
 
-            safety.unprotect(cfg.data.raw_path)  # the generator owns a demo folder
-            try:
-                ensure_demo_data(cfg)
-            finally:
-                safety.protect(cfg.data.raw_path)
+            ensure_demo_data(cfg)
         elif not cfg.data.raw_path.is_dir():
             raise DataError(
                 Issue(

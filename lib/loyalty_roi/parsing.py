@@ -102,15 +102,6 @@ class NumberStyle:
     ambiguous: list[str] | None = None  # examples that read differently in the two styles
     ambiguous_columns: list[str] | None = None
 
-    def describe(self) -> str:
-        if self.decimal is None:
-            return "no decimal separators in the file"
-        name = "comma" if self.decimal == "," else "dot"
-        return (
-            f"decimal {name} (values only readable this way: {max(self.comma_values, self.dot_values):,}; "
-            f"in the other style: {min(self.comma_values, self.dot_values):,})"
-        )
-
 
 def _text_values(s: pd.Series) -> pd.Series:
     """The text (non-number) cells of a source column, stripped, non-empty."""

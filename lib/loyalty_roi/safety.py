@@ -71,11 +71,6 @@ def protect(folder: str | Path) -> None:
     _PROTECTED.add(_real(folder))
 
 
-def unprotect(folder: str | Path) -> None:
-    """Forget a protection set by :func:`protect` (the demo generator's own folder)."""
-    _PROTECTED.discard(_real(folder))
-
-
 def check_writable(path: str | Path) -> None:
     """Raise :class:`ReadOnlyError` if ``path`` is inside a protected raw folder."""
     for folder in _PROTECTED:
