@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loyalty_roi import engine, ingest, reference
+from loyalty_roi import engine, processed, reference
 
 
 def test_panel_on_a_hand_made_frame(tiny_processed):
@@ -49,7 +49,7 @@ def test_rfm_and_cohorts_on_a_hand_made_frame(tiny_processed):
 
 def test_engine_equals_the_pandas_reference(small_processed):
     eng = engine.connect(small_processed)
-    t = ingest.load_processed(small_processed)
+    t = processed.load_processed(small_processed)
     lo, hi = engine.data_months(eng)
     pairs = [
         (engine.customer_month_panel(eng), reference.customer_month_panel(t, lo, hi)),

@@ -5,7 +5,7 @@ import json
 import pandas as pd
 import pytest
 
-from loyalty_roi import ingest, schema, synth
+from loyalty_roi import ingest, processed, schema, synth
 from loyalty_roi.errors import DataError
 
 from .conftest import RUN_DATE, SALT
@@ -152,11 +152,14 @@ def test_semicolon_decimal_comma_latin1_with_own_headers(tmp_path):
     assert c["marketing_consent"].tolist() == [True, False]  # Ja/Nej from the built-in vocabulary
     assert c["enrolled_at"].tolist()[0] == pd.Timestamp("2025-02-03")
     assert t["gross_amount"].tolist() == [1234.5, 12.0, -100.0]
-    assert t["net_amount"].tolist() == [1200.0, 12.0, -100.0]  # repaired: gross − discount
+    assert t["net_amount"].tolist() == [1200.0, 12.0, -100.0]  # computed: gross − discount
     assert t["is_return"].tolist() == [False, False, True]
     assert t["ts"].tolist()[1] == pd.Timestamp("2025-04-02 11:30:00")
     assert pd.isna(t["customer_id"].tolist()[1])
-    assert res.quality.set_index("table").loc["transactions", "rows_repaired"] == 3
+    q = res.quality.set_index("table").loc["transactions"]
+    # a column the export does not have is an assumption, not a repair of every row
+    assert q["rows_repaired"] == 0
+    assert "net amount not in the export: computed as gross − discount" in q["assumptions"]
 
 
 def test_missing_optional_tables_are_reported_not_zero(small_raw):
@@ -197,7 +200,7 @@ def test_demo_data_is_generated_once_per_parameter_set(tmp_path):
 
 def test_load_processed_requires_the_required_tables(tmp_path):
     with pytest.raises(DataError, match="run notebook 01"):
-        ingest.load_processed(tmp_path)
+        processed.load_processed(tmp_path)
 
 
 def test_a_new_ingest_clears_results_derived_from_the_old_tables(small_raw, tmp_path):

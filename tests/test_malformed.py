@@ -206,7 +206,7 @@ CASES = [
         TX,
         "Brutto",
         7,
-        "sale with zero or negative amount",
+        "sale with a negative amount",
     ),
     Case(
         "duplicate ids",

@@ -31,6 +31,7 @@ def test_required_and_optional_tables():
         "tier_history",
         "campaigns",
         "campaign_contacts",
+        "coupon_redemptions",
         "program_costs",
         "surveys",
     }

@@ -208,7 +208,10 @@ def customer_month_panel_expr(eng: Engine, start_mi: int, end_mi: int) -> ir.Tab
     c = cust.select(
         customer_id=cust.customer_id,
         first_mi=first_mi,
-        enroll_mi=cust.is_member.ifelse(month_index(cust.enrolled_at), ibis.null("int64")),
+        # a member without an enrollment date counts as enrolled before first seen
+        enroll_mi=cust.is_member.ifelse(
+            month_index(cust.enrolled_at).fill_null(first_mi), ibis.null("int64")
+        ),
     )
     grid = c.cross_join(months)
     grid = grid.filter(grid.mi >= grid.first_mi)

@@ -46,3 +46,38 @@ def campaign_lifts(
         return out
     meta = campaigns.set_index("campaign_id")[["name", "type", "start", "end", "cost"]]
     return meta.join(out.set_index("campaign_id"), how="inner").reset_index()
+
+
+def measurable_lifts(eng) -> tuple[pd.DataFrame | None, str | None]:
+    """Campaign holdout lifts, or why none can be measured and what would enable it.
+
+    Returns ``(lifts, None)`` when at least one campaign has a usable holdout,
+    else ``(None, reason)`` — one sentence naming what is missing.
+    """
+    from .engine import campaign_window_activity
+
+    if not eng.has("campaigns"):
+        return None, (
+            "Not available: no `campaigns` table — provide the campaigns export (id, name, type, "
+            "start, end, cost) and its contact list with holdout flags to measure each campaign."
+        )
+    campaigns = eng.read("campaigns")
+    if not eng.has("campaign_contacts"):
+        return None, (
+            f"Not available: {len(campaigns)} campaigns were ingested but no contact list — "
+            "provide `campaign_contacts` (who was selected, and who was randomly held out)."
+        )
+    contacts = eng.read("campaign_contacts")
+    if not contacts["is_holdout"].any():
+        return None, (
+            f"Not measurable on this data: none of the {len(campaigns)} campaigns kept a randomized "
+            "holdout, so no campaign's own effect can be told apart from who was selected — hold "
+            "out a random 10–20 % of each audience in future campaigns."
+        )
+    lifts = campaign_lifts(campaign_window_activity(eng), campaigns)
+    if lifts.empty:
+        return None, (
+            "Not measurable on this data: the holdout groups are too small or bought nothing in "
+            "the campaign windows — hold out at least a few hundred customers per campaign."
+        )
+    return lifts, None

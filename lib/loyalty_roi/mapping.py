@@ -34,6 +34,9 @@ class TableMapping:
     date_format: str | None = None
     sheet: str | int = 0
     columns: dict[str, str] = field(default_factory=dict)  # canonical -> source
+    # canonical -> {"value": v} | {"expr": sql} | {"column": source, "default": v}
+    derived: dict[str, dict[str, Any]] = field(default_factory=dict)
+    aggregate: dict[str, Any] | None = None  # {"by": key column, "sum": [canonical columns]}
     pii: dict[str, str] = field(default_factory=dict)  # canonical hash column -> source
     values: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -48,7 +51,7 @@ _CHOICES = {
 def _mapping_problems(tname: str, spec: dict) -> list[str]:
     """Everything wrong with one table entry of a mapping, in words."""
     problems = []
-    allowed_keys = set(TableMapping.__dataclass_fields__) - {"table"}
+    allowed_keys = set(TableMapping.__dataclass_fields__) - {"table", "derived"}
     unknown = set(spec) - allowed_keys
     if unknown:
         problems.append(
@@ -82,6 +85,10 @@ def _mapping_problems(tname: str, spec: dict) -> list[str]:
             f"table '{tname}': pii {sorted(map(str, bad_pii))} are not hash columns "
             f"(use: {', '.join(sorted(pii_cols)) or 'none in this table'})"
         )
+    for col, rule in (spec.get("columns") or {}).items():
+        if isinstance(rule, dict) and col in table.names:
+            problems.extend(_rule_problems(tname, table.column(col), rule))
+    problems.extend(_aggregate_problems(tname, spec.get("aggregate")))
     for col, codes in (spec.get("values") or {}).items():
         if col not in table.names:
             problems.append(f"table '{tname}': values for '{col}', which is not a canonical column")
@@ -102,6 +109,61 @@ def _mapping_problems(tname: str, spec: dict) -> list[str]:
                     f"(use one of {', '.join(c.allowed)})"
                 )
     return problems
+
+
+_RULE_HELP = (
+    "write a source column name, or {value: <constant>}, {expr: <SQL expression>}, "
+    "or {column: <source column>, default: <value for empty cells>}"
+)
+
+
+def _rule_problems(tname: str, col, rule: dict) -> list[str]:
+    """Problems of one column rule: a constant, an expression or a column with a default."""
+    where = f"table '{tname}': columns.{col.name}"
+    keys = set(rule)
+    if keys not in ({"value"}, {"expr"}, {"column", "default"}, {"column"}):
+        return [f"{where} {dict(rule)!r} is not a column rule — {_RULE_HELP}"]
+    if "expr" in rule:
+        import duckdb
+
+        expr = rule["expr"]
+        if not isinstance(expr, str) or not expr.strip():
+            return [f"{where}: expr must be a non-empty SQL expression"]
+        try:
+            duckdb.SQLExpression(expr)
+        except duckdb.Error as exc:
+            return [f"{where}: expr {expr!r} is not one SQL expression ({str(exc).splitlines()[0]})"]
+        return []
+    if "column" in rule and not isinstance(rule["column"], str):
+        return [f"{where}: column must be the name of a source column"]
+    value = rule.get("value", rule.get("default"))
+    if value is None:
+        return [] if "column" in rule else [f"{where}: value must not be empty"]
+    if col.kind == "bool" and bool_word(value) is None:
+        return [f"{where}: {value!r} is not yes/no (write true or false)"]
+    if col.allowed and str(value) not in col.allowed:
+        return [f"{where}: {value!r} is not allowed (use one of {', '.join(col.allowed)})"]
+    if col.kind in ("float", "int") and not isinstance(value, (int, float)):
+        return [f"{where}: {value!r} is not a number"]
+    return []
+
+
+def _aggregate_problems(tname: str, agg) -> list[str]:
+    if agg is None:
+        return []
+    table = TABLES[tname]
+    if len(table.key) != 1:
+        return [f"table '{tname}': aggregate needs a table with a one-column key"]
+    if not isinstance(agg, dict) or set(agg) - {"by", "sum"}:
+        return [
+            f"table '{tname}': aggregate must be {{by: <{table.key[0]} column>, "
+            "sum: [canonical columns to add up]}"
+        ]
+    nums = [c.name for c in table.columns if c.kind in ("float", "int")]
+    bad = [c for c in agg.get("sum") or [] if c not in nums]
+    if bad:
+        return [f"table '{tname}': aggregate.sum {bad} — only numeric columns: {', '.join(nums)}"]
+    return []
 
 
 def load_mapping(path: str | Path) -> dict[str, TableMapping]:
@@ -164,7 +226,24 @@ def load_mapping(path: str | Path) -> dict[str, TableMapping]:
             problems.extend(found)
             continue
         spec = dict(spec)
-        spec["columns"] = {k: str(v) for k, v in (spec.get("columns") or {}).items()}
+        columns = spec.get("columns") or {}
+        spec["columns"] = {k: str(v) for k, v in columns.items() if not isinstance(v, dict)}
+        spec["derived"] = {
+            k: (v if "column" not in v or "default" in v else None)
+            for k, v in columns.items()
+            if isinstance(v, dict)
+        }
+        for k, v in list(spec["derived"].items()):  # {column: X} alone is a plain column
+            if v is None:
+                spec["columns"][k] = str(columns[k]["column"])
+                del spec["derived"][k]
+        if spec.get("aggregate") is not None:
+            table = TABLES[tname]
+            nums = [c.name for c in table.columns if c.kind == "float"]
+            spec["aggregate"] = {
+                "by": str(spec["aggregate"].get("by") or table.key[0]),
+                "sum": list(spec["aggregate"].get("sum") or nums),
+            }
         spec["pii"] = {k: str(v) for k, v in (spec.get("pii") or {}).items()}
         spec["values"] = {
             k: {str(a): b for a, b in (v or {}).items()}

@@ -39,9 +39,8 @@ def customer_month_panel(t: dict[str, pd.DataFrame], start_mi: int, end_mi: int)
     )
     c = t["customers"]
     first = _mi(c["first_seen"])
-    enroll = _mi(c["enrolled_at"].fillna(pd.Timestamp("1970-01-01"))).where(
-        c["is_member"] & c["enrolled_at"].notna()
-    )
+    # a member without an enrollment date counts as enrolled before first seen
+    enroll = _mi(c["enrolled_at"].fillna(c["first_seen"])).where(c["is_member"])
     months = np.arange(start_mi, end_mi + 1)
     grid = pd.DataFrame(
         {

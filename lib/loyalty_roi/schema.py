@@ -1,4 +1,4 @@
-"""The canonical data contract: eight tables, their columns, types and rules.
+"""The canonical data contract: nine tables, their columns, types and rules.
 
 ``TABLES`` is the single description used by the synthetic generator, the
 ingest parser, the pandera validation and the README's data dictionary.
@@ -218,7 +218,13 @@ TABLES: dict[str, Table] = {
                 ),
                 C("start", "date", "first day"),
                 C("end", "date", "last day (inclusive)"),
-                C("cost", "float", "total campaign cost", min_value=0),
+                C(
+                    "cost",
+                    "float",
+                    "total campaign cost; empty when unknown (its ROI is then reported as unknown)",
+                    nullable=True,
+                    min_value=0,
+                ),
             ),
             key=("campaign_id",),
         ),
@@ -234,6 +240,34 @@ TABLES: dict[str, Table] = {
             references={
                 "campaign_id": "campaigns.campaign_id",
                 "customer_id": "customers.customer_id",
+            },
+        ),
+        Table(
+            "coupon_redemptions",
+            "Coupons redeemed: who, when, which coupon, and the discount it gave.",
+            (
+                C("customer_id", "str", "customer who redeemed; empty if anonymous", nullable=True),
+                C("date", "date", "redemption date"),
+                C("coupon_id", "str", "coupon code or id"),
+                C(
+                    "campaign_id",
+                    "str",
+                    "campaign the coupon belongs to",
+                    nullable=True,
+                    required=False,
+                ),
+                C("discount", "float", "discount the coupon gave", min_value=0),
+                C(
+                    "transaction_id",
+                    "str",
+                    "receipt it was redeemed on",
+                    nullable=True,
+                    required=False,
+                ),
+            ),
+            references={
+                "customer_id": "customers.customer_id",
+                "campaign_id": "campaigns.campaign_id",
             },
         ),
         Table(

@@ -223,6 +223,26 @@ def points_ledger(ledger: Ledger, allx: pd.DataFrame, cid: np.ndarray) -> pd.Dat
     )
 
 
+def coupon_redemptions(
+    receipts: pd.DataFrame, campaigns: list[dict], cid: np.ndarray
+) -> pd.DataFrame:
+    """One row per coupon used: the discounted sales of coupon campaigns (returns excluded)."""
+    coupon = {c["number"]: c for c in campaigns if c["type"] == "coupon"}
+    r = receipts[
+        (receipts["disc_c"] > 0) & ~receipts["is_return"] & receipts["camp"].isin(list(coupon))
+    ]
+    return pd.DataFrame(
+        {
+            "customer_id": cid[r["cust"].to_numpy()],
+            "date": pd.to_datetime(r["ts"]).dt.normalize(),
+            "coupon_id": [f"CPN{n:03d}" for n in r["camp"]],
+            "campaign_id": [coupon[n]["campaign_id"] for n in r["camp"]],
+            "discount": r["disc_c"].to_numpy() / 100,
+            "transaction_id": r["transaction_id"].to_numpy(),
+        }
+    )
+
+
 def customers(p: SynthParams, cal: Calendar, pop: Population, cid: np.ndarray) -> pd.DataFrame:
     first_seen = pop.first_seen.copy()
     first_seen[np.isnat(first_seen)] = np.datetime64(cal.window_start, "s")  # defensive

@@ -97,6 +97,16 @@ tables:
       type: {dubbele punten: double_points, kortingsbon: coupon, e-mail: email, evenement: event, partner: partner, overig: other}
   campaign_contacts:
     file: campaign_contacts.parquet
+  coupon_redemptions:
+    file: kuponger.csv            # Swedish export: ';', decimal comma, day-first dates
+    date_format: "%d/%m/%Y"
+    columns:
+      customer_id: Kundnummer
+      date: Datum
+      coupon_id: Kupong
+      campaign_id: Kampanj
+      discount: Rabatt
+      transaction_id: Kvitto
   program_costs:
     file: program_costs.csv       # UTF-8 with BOM, ';', decimal comma
     columns:
@@ -185,6 +195,17 @@ def write_raw(data: SynthData, out_dir: str | Path, fmt: str = "export") -> Path
             }
         ).to_excel(out / "campaigns.xlsx", index=False, sheet_name="Campagnes")
         t["campaign_contacts"].to_parquet(out / "campaign_contacts.parquet", index=False)
+        cr = t["coupon_redemptions"]
+        pd.DataFrame(
+            {
+                "Kundnummer": cr["customer_id"],
+                "Datum": cr["date"].dt.strftime("%d/%m/%Y"),
+                "Kupong": cr["coupon_id"],
+                "Kampanj": cr["campaign_id"],
+                "Rabatt": _dec(cr["discount"]),
+                "Kvitto": cr["transaction_id"],
+            }
+        ).to_csv(out / "kuponger.csv", sep=";", index=False, encoding="utf-8")
         pc = t["program_costs"]
         pd.DataFrame(
             {

@@ -23,7 +23,7 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthData:
     Returns
     -------
     SynthData
-        ``tables`` holds the eight canonical tables (dtypes as in
+        ``tables`` holds the nine canonical tables (dtypes as in
         :func:`loyalty_roi.schema.coerce_canonical`), ``truth`` the planted effects.
     """
     p = params or SynthParams()
@@ -47,6 +47,7 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthData:
         "tier_history": assemble.tier_history(bought.tier_rows, cid),
         "campaigns": campaigns_df,
         "campaign_contacts": contacts,
+        "coupon_redemptions": assemble.coupon_redemptions(receipts, campaigns, cid),
         "program_costs": program_costs,
         "surveys": assemble.surveys(p, rng, cal, pop, cid),
     }

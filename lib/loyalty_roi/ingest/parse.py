@@ -1,0 +1,449 @@
+"""One source frame → one canonical table: columns resolved, values parsed, rows checked.
+
+Row problems go to the quarantine with their reason and source line; problems
+of the whole file (missing or ambiguous columns) raise a :class:`DataError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .. import sanitize
+from ..errors import DataError, Issue
+from ..parsing import (
+    AmbiguousDates,
+    as_text,
+    detect_number_style,
+    parse_bool,
+    parse_date,
+    parse_number,
+)
+from ..schema import TABLES, coerce_canonical
+from ..sources import SourceFrame, TableMapping
+from . import derive, rules
+
+
+@dataclass
+class TableResult:
+    """One ingested table: kept canonical rows, rejected source rows and the counts."""
+
+    table: str
+    file: str
+    frame: pd.DataFrame
+    rejected: pd.DataFrame
+    issues: list[Issue]
+    stats: dict
+    lines: np.ndarray  # source line of each kept row
+    rejected_keys: pd.Series | None = None  # key values of quarantined rows (single-column keys)
+
+
+class _Rejector:
+    """Collects row-level problems per (column, rule) with source line numbers."""
+
+    def __init__(self, n: int, lines: np.ndarray, file: str):
+        self.reasons: list[list[str]] = [[] for _ in range(n)]
+        self.lines = lines
+        self.file = file
+        self.groups: dict[tuple[str | None, str, str], list[int]] = defaultdict(list)
+
+    def add(self, mask, column: str | None, rule: str, fix: str) -> None:
+        idx = np.flatnonzero(np.asarray(mask, dtype=bool))
+        for i in idx:
+            self.reasons[i].append(f"{column}: {rule}" if column else rule)
+        if len(idx):
+            self.groups[(column, rule, fix)].extend(int(self.lines[i]) for i in idx)
+
+    @property
+    def mask(self) -> np.ndarray:
+        return np.array([bool(r) for r in self.reasons], dtype=bool)
+
+    def issues(self) -> list[Issue]:
+        return [
+            Issue(self.file, col, rows, rule, fix) for (col, rule, fix), rows in self.groups.items()
+        ]
+
+
+def pseudonymise(values: pd.Series, salt: str, kind: str) -> pd.Series:
+    """Salted SHA-256 pseudonym (16 hex chars) of e-mail / name / phone; missing stays missing.
+
+    Values are normalised first (e-mail lower-cased, phone digits only, names
+    case-folded with single spaces) so the same person gets the same pseudonym.
+    """
+    t = as_text(values)
+    if kind == "email_hash":
+        t = t.str.lower()
+    elif kind == "phone_hash":
+        t = t.str.replace(r"\D", "", regex=True)
+    else:
+        t = t.str.casefold().str.replace(r"\s+", " ", regex=True)
+    out = [sanitize.pseudonym(v, salt) if v else None for v in t]
+    return pd.Series(out, index=values.index, dtype="str")
+
+
+def _first_lines(src: SourceFrame, column: str, values: list[str], n: int = 3) -> list[int]:
+    t = as_text(src.df[column])
+    hit = np.flatnonzero(t.isin(values).to_numpy())[:n]
+    return [int(src.lines[i]) for i in hit]
+
+
+def _number_style(src: SourceFrame, tm: TableMapping, num_cols: dict[str, pd.Series]) -> str:
+    """The file's decimal separator: declared, or decided from unambiguous values."""
+    if tm.decimal != "auto":
+        return tm.decimal
+    style = detect_number_style(num_cols)
+    if style.decimal is None and (style.ambiguous or style.comma_values):
+        col = (style.ambiguous_columns or list(num_cols))[0]
+        ex = (style.ambiguous or [])[:3]
+        shown = ", ".join(f"'{e}'" for e in ex) or "values in both styles, equally often"
+        raise DataError(
+            Issue(
+                src.file,
+                col,
+                _first_lines(src, col, ex) if ex else [],
+                f"numbers such as {shown} can be read two ways (decimal comma or thousands "
+                "separator) and nothing in the file decides which",
+                f"set \"decimal: ','\" (with \"thousands: '.'\") or \"decimal: '.'\" for table "
+                f"'{tm.table}' in the mapping",
+            )
+        )
+    return style.decimal or "."
+
+
+def _resolve_columns(src: SourceFrame, tm: TableMapping, spec) -> dict[str, str]:
+    """Canonical → source column: the mapping's names, else a column of the canonical name."""
+    df, file = src.df, src.file
+    cols = dict(tm.columns)
+    for c in spec.names:
+        if c not in cols and c not in tm.derived and c in df.columns:
+            cols[c] = c
+    needed = {**cols, **tm.pii}
+    needed.update({c: r["column"] for c, r in tm.derived.items() if "column" in r})
+    issues = []
+    for canon, srccol in needed.items():
+        if srccol in df.columns:
+            continue
+        close = difflib.get_close_matches(srccol, list(map(str, df.columns)), n=1)
+        hint = (
+            f"did you mean '{close[0]}'?"
+            if close
+            else f"the file has: {', '.join(map(str, df.columns[:12]))}"
+        )
+        issues.append(
+            Issue(
+                file,
+                srccol,
+                [1],
+                f"the mapping names column '{srccol}' (for {canon}) but the file has no such column",
+                f"correct the mapping — {hint}",
+            )
+        )
+    if issues:
+        raise DataError(issues)
+    return cols
+
+
+# what to write in the mapping when a required column is not in the export
+_ABSENT_FIX = {
+    "channel": "if every sale is in a store, add 'channel: {value: store}' under columns",
+    "is_return": "map the return flag, or derive it, e.g. 'is_return: {expr: \"amount < 0\"}'",
+    "gross_amount": "map the sales amount, or compute it, e.g. "
+    "'gross_amount: {expr: \"sales_value + discount\"}'",
+    "first_seen": "map the registration date, or use the first purchase date of the customer",
+    "store": "map the home store, or give one, e.g. 'store: {value: Online}'",
+    "marketing_consent": "map the consent flag, or state it, e.g. "
+    "'marketing_consent: {value: false}'",
+}
+
+
+def _check_required(src: SourceFrame, tm: TableMapping, spec, cols: dict[str, str]) -> None:
+    """Every required, non-nullable column must be mapped, derived or present."""
+    absent = [c.name for c in spec.columns if c.required and not c.nullable and c.name not in cols]
+    if tm.table == "transactions" and "is_return" in absent and "gross_amount" in cols:
+        absent.remove("is_return")  # derived from the sign of the amount (rules.apply)
+    if not absent:
+        return
+    header = ", ".join(map(str, src.df.columns[:12]))
+    if len(src.df.columns) == 1:
+        fixes = {c: "the whole header was read as one column — check the delimiter" for c in absent}
+    else:
+        fixes = {
+            c: f"{_ABSENT_FIX.get(c, 'map it under columns in the mapping')} (file has: {header})"
+            for c in absent
+        }
+    raise DataError(
+        [Issue(src.file, c, [1], "required column is missing", fixes[c]) for c in absent]
+    )
+
+
+def _aggregate_lines(frame: pd.DataFrame, tm: TableMapping, rej: _Rejector, cols: dict):
+    """Line items → one row per key; a receipt with a rejected line is rejected whole."""
+    key = TABLES[tm.table].key[0]
+    bad = pd.Series(rej.mask, index=frame.index)
+    group_bad = bad.groupby(frame[key], sort=False, dropna=False).transform("any")
+    rej.add(
+        (group_bad & ~bad).to_numpy(),
+        cols.get(key, key),
+        "another line of the same receipt was rejected",
+        "fix that line (see its reason); the receipt then comes in whole",
+    )
+    return derive.aggregate(frame, tm)
+
+
+def parse_table(
+    src: SourceFrame,
+    tm: TableMapping,
+    salt: str,
+    run_date: dt.date,
+    future_tolerance_days: int = 1,
+    earliest_date: dt.date = dt.date(1990, 1, 1),
+) -> TableResult:
+    """Turn a source frame into the canonical table, quarantining bad rows.
+
+    Raises :class:`DataError` for problems of the whole file (missing or
+    ambiguous columns); row problems go to the quarantine with their reason.
+    """
+    spec = TABLES[tm.table]
+    file = src.file
+    cols = _resolve_columns(src, tm, spec)
+    num_cols = {
+        cols[c.name]: src.df[cols[c.name]]
+        for c in spec.columns
+        if c.kind in ("float", "int") and c.name in cols
+    }
+    for rule in tm.derived.values():  # columns an expression reads count as evidence too
+        for ref in derive.referenced_columns(rule.get("expr", ""), src.df.columns):
+            num_cols.setdefault(ref, src.df[ref])
+    decimal = _number_style(src, tm, num_cols) if num_cols else "."
+    notes: dict[str, str] = {}
+    if num_cols and tm.decimal == "auto":
+        notes["numbers"] = f"decimal separator '{decimal}' decided from the file's values"
+    src, dcols, derived, dnotes = derive.derive_columns(src, tm, decimal)
+    cols.update(dcols)
+    notes.update(dnotes)
+    df = src.df
+    _check_required(src, tm, spec, cols)
+    rej = _Rejector(len(df), src.lines, file)
+    out: dict[str, pd.Series] = {}
+    early = pd.Timestamp(earliest_date)
+    fatal: list[Issue] = []
+    for col in spec.columns:
+        if col.name not in cols:
+            continue
+        s = df[cols[col.name]]
+        srcname = cols[col.name]
+        codes = None if col.name in derived else tm.values.get(col.name)
+        if col.kind in ("str",):
+            t = as_text(s)
+            if codes:
+                mapped = t.map({str(k).strip(): v for k, v in codes.items()})
+                unknown = mapped.isna() & (t != "")
+                rej.add(
+                    unknown,
+                    srcname,
+                    f"value not in the mapping's codes ({', '.join(map(str, codes))})",
+                    "add the code under 'values' in the mapping, or correct the value",
+                )
+                t = mapped.where(~unknown, "").fillna("").astype(str)
+            missing = t == ""
+            v = t.where(~missing)
+            bad = pd.Series(False, index=s.index)
+        elif col.kind == "bool":
+            v, missing, bad = parse_bool(s, codes)
+            if codes:
+                rej.add(
+                    bad,
+                    srcname,
+                    f"value not in the mapping's codes ({', '.join(map(str, codes))})",
+                    "add the code under 'values' in the mapping, or correct the value",
+                )
+            else:
+                rej.add(
+                    bad,
+                    srcname,
+                    "not a yes/no value",
+                    "use true/false, yes/no, ja/nej, ja/nei, ja/nee, ja/nein, 1/0 — or map the "
+                    "source codes under 'values' in the mapping",
+                )
+        elif col.kind in ("float", "int"):
+            v, missing, bad, other = parse_number(s, decimal, tm.thousands)
+            rej.add(
+                other,
+                srcname,
+                f"number in the other decimal style (this file writes decimals with '{decimal}')",
+                "write every number of the file in one style, or set decimal/thousands in the mapping",
+            )
+            rej.add(
+                bad & ~other,
+                srcname,
+                "not a number",
+                "use digits with ',' or '.' as decimal separator; no currency signs, inf or nan",
+            )
+            if col.kind == "int":
+                frac = v.notna() & (v != np.round(v))
+                rej.add(frac, srcname, "not a whole number", "points and scores must be integers")
+        elif col.kind in ("date", "datetime"):
+            fmt = tm.date_format
+            try:
+                v, missing, bad, dnotes = parse_date(s, fmt)
+            except AmbiguousDates as exc:
+                fatal.append(
+                    Issue(
+                        file,
+                        srcname,
+                        _first_lines(src, srcname, exc.examples),
+                        "day and month order cannot be told apart: every value reads both ways "
+                        f"(e.g. {', '.join(repr(e) for e in exc.examples[:2])})",
+                        f"set date_format: '{exc.formats[0]}' (day first) or '{exc.formats[1]}' "
+                        f"(month first) for table '{tm.table}' in the mapping",
+                    )
+                )
+                continue
+            for k, note in dnotes.items():
+                notes[f"{srcname} {k}"] = f"{srcname}: " + (
+                    f"date format {note}" if k == "format" else note
+                )
+            rej.add(
+                bad,
+                srcname,
+                f"unparseable date (expected {fmt or dnotes.get('format') or 'a date such as 31.12.2025'})",
+                "use one date format in the whole column and set 'date_format' in the mapping",
+            )
+            limit = pd.Timestamp(run_date) + pd.Timedelta(days=future_tolerance_days + 1)
+            rej.add(
+                v > limit,
+                srcname,
+                f"date in the future (after {run_date})",
+                "check the export's clock/time zone and the date format (day/month swapped?)",
+            )
+            rej.add(
+                v < early,
+                srcname,
+                f"implausible date before {earliest_date} (a placeholder such as 1900-01-01?)",
+                "leave the date empty when it is unknown, or correct it "
+                "(data.earliest_date in the config sets this bound)",
+            )
+            if col.name == "month":
+                rej.add(
+                    v.notna() & (v != v.dt.to_period("M").dt.to_timestamp()),
+                    srcname,
+                    "not the first day of a month",
+                    "write the month as YYYY-MM or as the first day of the month",
+                )
+            if col.kind == "date":
+                v = v.dt.normalize()  # keys compare as the canonical table will store them
+        else:  # pragma: no cover
+            raise AssertionError(col.kind)
+        repairable = tm.table == "transactions" and col.name in ("net_amount", "discount")
+        if not col.nullable and not repairable:  # empty net/discount are repaired below
+            rej.add(
+                missing & ~bad,
+                srcname,
+                "required value is empty",
+                "fill the value in the source, or exclude the row from the export",
+            )
+        if col.allowed:
+            tv = v.astype(object)
+            bad_allowed = tv.notna() & ~tv.isin(col.allowed)
+            rej.add(
+                bad_allowed,
+                srcname,
+                f"value not allowed (allowed: {', '.join(col.allowed)})",
+                "map source codes to these values under 'values' in the mapping",
+            )
+        if col.min_value is not None:
+            rej.add(
+                v.notna() & (pd.to_numeric(v, errors="coerce") < col.min_value),
+                srcname,
+                f"below the minimum {col.min_value:g}",
+                "correct the value",
+            )
+        if col.max_value is not None:
+            rej.add(
+                v.notna() & (pd.to_numeric(v, errors="coerce") > col.max_value),
+                srcname,
+                f"above the maximum {col.max_value:g}",
+                "correct the value",
+            )
+        out[col.name] = v
+    if fatal:
+        raise DataError(fatal)
+    for col in spec.columns:  # nullable columns the export does not have: left empty
+        if col.name not in cols and col.nullable and not col.pii:
+            out[col.name] = pd.Series(None, index=df.index, dtype=object)
+            notes[f"{col.name} absent"] = f"{col.name} not in the export: left empty"
+
+    for hcol, srccol in tm.pii.items():
+        out[hcol] = pseudonymise(df[srccol], salt, hcol)
+    frame = pd.DataFrame(out, index=df.index)
+    notes.update(_protect_personal_text(frame, spec, salt))
+
+    line_items = tm.aggregate is not None
+    if line_items:
+        frame, keep_line = _aggregate_lines(frame, tm, rej, cols)
+    repaired, repair_reasons = rules.apply(frame, tm, cols, rej, notes)
+    if not line_items:
+        rules.duplicates(frame, spec, cols, rej, file)
+    bad_mask = rej.mask
+    keep = ~bad_mask & keep_line if line_items else ~bad_mask
+    if line_items:
+        notes["line items"] = (
+            f"{len(df):,} line items summed into {int(keep_line.sum()):,} rows, one per "
+            f"{cols.get(spec.key[0], spec.key[0])} (mapping: aggregate)"
+        )
+    kept = coerce_canonical(frame.loc[keep], tm.table)
+    rejected = _quarantine_rows(df.loc[bad_mask], cols, tm, salt)
+    rejected.insert(0, "_line", src.lines[bad_mask])
+    rejected.insert(
+        1, "_reasons", ["; ".join(r) for r, b in zip(rej.reasons, bad_mask, strict=True) if b]
+    )
+    stats = {
+        "rows_read": int(len(df)),
+        "rows_kept": int(keep.sum()),
+        "rows_repaired": int((repaired & ~bad_mask).sum()),
+        "rows_rejected": int(bad_mask.sum()),
+        "repair_reasons": repair_reasons,
+        "assumptions": list(notes.values()),
+    }
+    rejected_keys = frame.loc[bad_mask, spec.key[0]] if len(spec.key) == 1 else None
+    return TableResult(
+        tm.table, file, kept, rejected, rej.issues(), stats, src.lines[keep], rejected_keys
+    )
+
+
+def _protect_personal_text(frame: pd.DataFrame, spec, salt: str) -> dict[str, str]:
+    """Pseudonymise ids that are e-mails/phones, redact contact details in free text (in place)."""
+    notes = {}
+    for col in spec.columns:
+        if col.kind != "str" or col.allowed or col.pii or col.name not in frame:
+            continue
+        if col.name.endswith("_id"):
+            frame[col.name], n = sanitize.pseudonymise_personal_ids(frame[col.name], salt)
+            if n:
+                notes[f"{col.name} personal"] = (
+                    f"WARNING: {n:,} {col.name} values are e-mail addresses or phone numbers; "
+                    "they were pseudonymised (use a customer number as the id)"
+                )
+        else:
+            frame[col.name], n = sanitize.redact_text(frame[col.name], salt)
+            if n:
+                notes[f"{col.name} personal"] = (
+                    f"{n:,} {col.name} values contained an e-mail address or phone number; "
+                    "those parts were replaced by pseudonyms"
+                )
+    return notes
+
+
+def _quarantine_rows(rows: pd.DataFrame, cols: dict[str, str], tm, salt: str) -> pd.DataFrame:
+    """Rejected source rows for the quarantine file: mapped columns only, personal values hidden."""
+    mapped = list(dict.fromkeys(s for c, s in cols.items() if s in rows.columns))
+    q = rows[mapped].astype(object).copy()
+    for c in mapped:
+        text = as_text(q[c])
+        q[c], _ = sanitize.redact_text(text.where(text != "", None), salt)
+    return q

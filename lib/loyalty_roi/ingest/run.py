@@ -1,0 +1,285 @@
+"""The ingest run: every mapped export read, parsed, cross-checked and written."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .. import safety
+from ..errors import DataError, Issue
+from ..processed import write_processed
+from ..schema import OPTIONAL_TABLES, REQUIRED_TABLES, TABLES, pa, validate
+from ..sources import load_mapping, read_source, resolve_file, sha256_file
+from .parse import TableResult, parse_table
+from .quality import _quality_row
+
+
+@dataclass
+class IngestResult:
+    """Everything one ingest run produced."""
+
+    tables: dict[str, pd.DataFrame]
+    quality: pd.DataFrame
+    issues: list[Issue]
+    missing_tables: list[str]
+    inputs: dict[str, str]  # file name -> sha256
+    out_dir: Path | None = None
+
+    def summary(self) -> str:
+        lines = [
+            f"{len(self.tables)} tables ingested; not provided: {', '.join(self.missing_tables) or 'none'}"
+        ]
+        for r in self.quality.itertuples():
+            lines.append(
+                f"  {r.table:18s} read {r.rows_read:>9,}  kept {r.rows_kept:>9,}  "
+                f"repaired {r.rows_repaired:>6,}  rejected {r.rows_rejected:>6,}"
+            )
+        return "\n".join(lines)
+
+
+def _orphans(res: TableResult, col: str, parent: TableResult, pcol: str, target: str) -> None:
+    """Quarantine rows of ``res`` whose ``col`` is not among the parent's kept ``pcol`` values.
+
+    Rows whose parent exists but was itself quarantined are reported as such,
+    naming the parent's rule, so the fix points at the cause.
+    """
+    f = res.frame
+    vals = f[col].to_numpy(dtype=object)
+    known = pd.Index(parent.frame[pcol].to_numpy(dtype=object))
+    orphan = f[col].notna().to_numpy() & (known.get_indexer(vals) < 0)
+    if not orphan.any():
+        return
+    quarantined = np.zeros(len(f), dtype=bool)
+    if parent.rejected_keys is not None and len(parent.rejected_keys):
+        rk = pd.Index(parent.rejected_keys.dropna().to_numpy(dtype=object)).unique()
+        quarantined = orphan & (rk.get_indexer(vals) >= 0)
+    absent = orphan & ~quarantined
+    reasons = np.where(quarantined, f"{col}: its {target} row was quarantined", "")
+    reasons = np.where(absent, f"{col}: not found in {target}", reasons)
+    if absent.any():
+        res.issues.append(
+            Issue(
+                res.file,
+                col,
+                [int(x) for x in res.lines[absent]],
+                f"{absent.sum()} rows reference a {col} that is not in {target}",
+                f"add the missing ids to the {target} export, or check the id format",
+            )
+        )
+    if quarantined.any():
+        rules = sorted({i.rule for i in parent.issues})[:3]
+        res.issues.append(
+            Issue(
+                res.file,
+                col,
+                [int(x) for x in res.lines[quarantined]],
+                f"{quarantined.sum()} rows belong to a {col} whose {target} row was quarantined "
+                f"({'; '.join(rules)})",
+                f"fix the quarantined rows of {parent.file} (see its quarantine file); these rows "
+                "then come in with them",
+            )
+        )
+    lines = [int(x) for x in res.lines[orphan]]
+    rows = f.loc[orphan].astype(object)
+    rows.insert(0, "_line", lines)
+    rows.insert(1, "_reasons", reasons[orphan])
+    res.rejected = pd.concat([res.rejected.astype(object), rows], ignore_index=True)
+    res.frame = f.loc[~orphan].reset_index(drop=True)
+    res.lines = res.lines[~orphan]
+    res.stats["rows_kept"] -= int(orphan.sum())
+    res.stats["rows_rejected"] += int(orphan.sum())
+    res.stats["orphans"] = res.stats.get("orphans", 0) + int(orphan.sum())
+
+
+def ingest(
+    raw_dir: str | Path,
+    mapping: str | Path,
+    out_dir: str | Path | None,
+    salt: str,
+    run_date: dt.date | None = None,
+    max_reject_share: float = 0.05,
+    future_tolerance_days: int = 1,
+    earliest_date: dt.date = dt.date(1990, 1, 1),
+) -> IngestResult:
+    """Ingest every mapped source file into canonical tables.
+
+    Parameters
+    ----------
+    raw_dir
+        Folder with the source exports (opened read-only).
+    mapping
+        Mapping YAML; its ``file`` entries are relative to ``raw_dir``.
+    out_dir
+        Where canonical Parquet, quarantine files and the quality report are
+        written atomically; ``None`` to only return the frames.
+    salt
+        Secret salt for the pseudonyms.
+    run_date
+        Dates after it (plus the tolerance) are rejected as future dates.
+
+    Raises
+    ------
+    DataError
+        File-level problems, or a table with more than ``max_reject_share`` bad rows.
+    """
+    raw_dir = Path(raw_dir)
+    safety.protect(raw_dir)  # nothing below may write inside the raw folder
+    if out_dir is not None:
+        safety.check_writable(out_dir)
+    run_date = run_date or dt.date.today()
+    mapping_name = Path(mapping).name
+    maps = load_mapping(mapping)
+    problems = [
+        Issue(
+            mapping_name,
+            None,
+            [],
+            f"required table '{t}' is not in the mapping",
+            f"add a '{t}:' entry with its source file",
+        )
+        for t in REQUIRED_TABLES
+        if t not in maps
+    ]
+    results: dict[str, TableResult] = {}
+    inputs: dict[str, str] = {}
+    for tname, tm in maps.items():  # every table is read, so one run lists every problem
+        try:
+            path = resolve_file(raw_dir, tm, mapping_name)
+            src = read_source(path, tm)
+            inputs[tm.file] = sha256_file(path)
+            results[tname] = parse_table(
+                src, tm, salt, run_date, future_tolerance_days, earliest_date
+            )
+        except DataError as exc:
+            problems.extend(exc.issues)
+        except Exception as exc:  # never a traceback for an input: locate it and say so
+            problems.append(
+                Issue(
+                    str(tm.file),
+                    None,
+                    [],
+                    f"the {tname} export could not be read ({type(exc).__name__})",
+                    "check that it is a complete export in the format the mapping declares; "
+                    "if it is, report this as a bug with the file's header",
+                )
+            )
+    if problems:
+        raise DataError(problems)
+    # orphan references (after every table has been parsed)
+    for tname, res in results.items():
+        for col, target in TABLES[tname].references.items():
+            ttable, tcol = target.split(".")
+            if ttable in results:
+                parent = results[ttable]
+                _orphans(res, col, parent, tcol, f"{ttable} ({parent.file})")
+    # stop when too much is rejected, or nothing usable is left
+    fatal = []
+    for res in results.values():
+        share = res.stats["rows_rejected"] / max(1, res.stats["rows_read"])
+        if share > max_reject_share:
+            fatal.extend(res.issues)
+    for tname in REQUIRED_TABLES:
+        res = results[tname]
+        if res.stats["rows_kept"] == 0 and not any(i in fatal for i in res.issues):
+            fatal.append(
+                Issue(
+                    res.file,
+                    None,
+                    [],
+                    f"no {tname} row passed the checks ({res.stats['rows_rejected']:,} quarantined)",
+                    "fix the quarantined rows (see the reasons above); the report needs data",
+                )
+            )
+            fatal.extend(i for i in res.issues if i not in fatal)
+    tx = results["transactions"].frame
+    if len(tx) and not (~tx["is_return"].astype(bool)).any():
+        fatal.append(
+            Issue(
+                results["transactions"].file,
+                None,
+                [],
+                "every kept transaction is a return: there are no sales to report on",
+                "check the return flag's value codes in the mapping",
+            )
+        )
+    if fatal:
+        raise DataError(fatal)
+    # contract check of what is kept
+    for res in results.values():
+        try:
+            validate(res.frame, res.table)
+        except pa.errors.SchemaErrors as exc:  # a bug: parse_table should have caught it
+            checks = sorted({str(c) for c in exc.failure_cases.get("check", [])})[:3]
+            raise DataError(
+                Issue(
+                    res.file,
+                    None,
+                    [],
+                    f"the {res.table} table passed the row checks but fails the contract "
+                    f"({', '.join(checks)}) — this is a bug in the workbook",
+                    "report it with this message; meanwhile remove the rows the check names",
+                )
+            ) from None
+    quality = pd.DataFrame([_quality_row(r) for r in results.values()])
+    issues = [i for r in results.values() for i in r.issues]
+    tables = {k: r.frame for k, r in results.items()}
+    missing = [t for t in OPTIONAL_TABLES if t not in tables]
+    result = IngestResult(tables, quality, issues, missing, inputs)
+    if out_dir is not None:
+        write_processed(Path(out_dir), results, quality, issues, missing, inputs, run_date)
+        result.out_dir = Path(out_dir)
+    return result
+
+
+def ingest_from_config(
+    cfg, run_date: dt.date | None = None, out_dir: str | Path | None = "config"
+) -> IngestResult:
+    """Run the ingest described by a :class:`~loyalty_roi.config.WorkbookConfig`.
+
+    For ``data.source: demo`` the synthetic exports are generated first (only
+    when missing or generated with other parameters, and only into a folder
+    the generator owns).  The processed-data lock is held throughout, so a
+    validation and a report never write the same folder at once.
+
+    Parameters
+    ----------
+    out_dir
+        ``"config"`` (default): ``data.processed_dir``; ``None``: write nothing
+        (``loyalty-roi validate``); or another folder.
+    """
+    from ..runlock import processed_lock
+
+    processed = cfg.data.processed_path
+    target = processed if out_dir == "config" else out_dir
+    lock = processed_lock(processed).acquire()  # LockedError (exit 3) when another run writes
+    try:
+        if cfg.data.source == "demo":  # only into an empty or generator-marked folder
+            from ..synth import ensure_demo_data
+
+            ensure_demo_data(cfg)
+        elif not cfg.data.raw_path.is_dir():
+            raise DataError(
+                Issue(
+                    str(cfg.data.raw_path),
+                    None,
+                    [],
+                    "the raw data folder does not exist",
+                    "set data.raw_dir in the config to the folder with your exports",
+                )
+            )
+        return ingest(
+            cfg.data.raw_path,
+            cfg.data.mapping_path,
+            target,
+            salt=cfg.salt(),
+            run_date=run_date,
+            max_reject_share=cfg.data.max_reject_share,
+            future_tolerance_days=cfg.data.future_tolerance_days,
+            earliest_date=cfg.data.earliest_date,
+        )
+    finally:
+        lock.release()
