@@ -43,6 +43,8 @@ $(TEST_STAMP): $(SETUP_STAMP)
 	$(REGISTER_KERNEL)
 	@command -v chromium >/dev/null || { echo "installing Debian chromium for the browser tests"; \
 	  apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "installing Debian postgresql for the database-source tests"; \
+	  apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; }
 	@touch $@
 
 setup: $(SETUP_STAMP) ## Create .venv from uv.lock and register the Jupyter kernel (idempotent)

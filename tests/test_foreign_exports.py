@@ -115,3 +115,169 @@ def test_members_only_export_knows_only_members(program, tmp_path):
     assert len(c) == program.tables["customers"]["is_member"].sum()
     anon = res.tables["transactions"]["customer_id"].isna().sum()
     assert anon > program.tables["transactions"]["customer_id"].isna().sum()
+
+
+# --- the PostgreSQL source ---------------------------------------------------------------
+PG_PASSWORD = "s3cret-Pw-9f2c"
+PG_MAPPING = """\
+# A point-of-sale database: customers read whole, receipts through a query.
+tables:
+  customers:
+    source_table: pos.customer
+    columns:
+      customer_id: id
+      first_seen: created
+      is_member: member
+      enrolled_at: member_since
+      tier: tier
+      store: home_store
+      marketing_consent: consent
+  transactions:
+    query: >
+      SELECT r.id, r.customer, r.sold_at, r.store, r.channel, r.total, r.discount, r.refund
+      FROM pos.receipt r
+    columns:
+      transaction_id: id
+      customer_id: customer
+      ts: sold_at
+      store: store
+      channel: channel
+      gross_amount: total
+      discount: discount
+      is_return: refund
+"""
+
+
+@pytest.fixture(scope="module")
+def pg(program):
+    import tempfile
+    from pathlib import Path
+
+    import psycopg
+
+    from .pg_server import PgServer
+
+    base = Path(tempfile.mkdtemp(prefix="loyalty-pg-"))
+    base.chmod(0o755)  # the server may run as the postgres user (tests as root)
+    server = PgServer(base / "srv", PG_PASSWORD).start()
+    try:
+        server.psql(
+            f"CREATE ROLE shop LOGIN PASSWORD '{PG_PASSWORD}'; CREATE DATABASE shop OWNER shop;"
+        )
+        url = server.url("shop", PG_PASSWORD, "shop")
+        c, x = program.tables["customers"], program.tables["transactions"]
+        with psycopg.connect(url) as conn, conn.cursor() as cur:
+            cur.execute(
+                "CREATE SCHEMA pos;"
+                "CREATE TABLE pos.customer (id text PRIMARY KEY, created date, member boolean, "
+                "member_since date, tier text, home_store text, consent boolean);"
+                "CREATE TABLE pos.receipt (id text PRIMARY KEY, customer text, sold_at timestamp, "
+                "store text, channel text, total numeric(12,2), discount numeric(12,2), "
+                "refund boolean)"
+            )
+            with cur.copy("COPY pos.customer FROM STDIN") as cp:
+                for r in c.itertuples(index=False):
+                    cp.write_row(
+                        (
+                            r.customer_id,
+                            r.first_seen.date(),
+                            r.is_member,
+                            None if pd.isna(r.enrolled_at) else r.enrolled_at.date(),
+                            None if pd.isna(r.tier) else r.tier,
+                            r.store,
+                            r.marketing_consent,
+                        )
+                    )
+            with cur.copy("COPY pos.receipt FROM STDIN") as cp:
+                for r in x.itertuples(index=False):
+                    cp.write_row(
+                        (
+                            r.transaction_id,
+                            None if pd.isna(r.customer_id) else r.customer_id,
+                            r.ts.to_pydatetime(),
+                            r.store,
+                            r.channel,
+                            f"{r.gross_amount:.2f}",
+                            f"{r.discount:.2f}",
+                            r.is_return,
+                        )
+                    )
+        yield server, url
+    finally:
+        server.stop()
+        import shutil
+
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_postgresql_source_gives_the_true_kpis_and_never_shows_the_url(
+    program, truth_kpis, pg, tmp_path
+):
+    server, url = pg
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "mapping.yml").write_text(PG_MAPPING, encoding="utf-8")
+    out = tmp_path / "out"
+    res = ingest.ingest(
+        raw, raw / "mapping.yml", out, salt=SALT, run_date=RUN_DATE, database_url=url
+    )
+    tx, truth_tx = res.tables["transactions"], program.tables["transactions"]
+    assert len(tx) == len(truth_tx)
+    assert tx["net_amount"].sum() == pytest.approx(truth_tx["net_amount"].sum(), abs=0.01)
+    got = kpis.monthly_kpis(kpis.prepare(engine.connect(out)))
+    pd.testing.assert_frame_equal(got[CORE], truth_kpis[CORE], check_exact=False, rtol=1e-9)
+    assert set(res.inputs) == {"database table pos.customer", "database query (transactions)"}
+    for f in out.rglob("*"):
+        if f.is_file():
+            data = f.read_bytes()
+            assert PG_PASSWORD.encode() not in data and b"postgresql://" not in data, f
+
+
+def test_postgresql_errors_are_located_without_the_password(pg, tmp_path):
+    server, url = pg
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "mapping.yml").write_text(PG_MAPPING.replace("pos.customer", "pos.kunde"), "utf-8")
+    with pytest.raises(DataError) as e:
+        ingest.ingest(
+            raw, raw / "mapping.yml", None, salt=SALT, run_date=RUN_DATE, database_url=url
+        )
+    assert "database table pos.kunde" in str(e.value) and "does not exist" in str(e.value)
+    wrong = url.replace(PG_PASSWORD, "wrong-" + PG_PASSWORD)
+    with pytest.raises(DataError) as e:
+        ingest.ingest(
+            raw, raw / "mapping.yml", None, salt=SALT, run_date=RUN_DATE, database_url=wrong
+        )
+    text = str(e.value)
+    assert "password authentication failed" in text
+    assert PG_PASSWORD not in text and "postgresql://" not in text
+
+
+def test_database_source_from_the_config_reads_the_url_from_the_environment(
+    program, pg, tmp_path, monkeypatch
+):
+    import json
+
+    from loyalty_roi.config import load_config
+
+    server, url = pg
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "mapping.yml").write_text(PG_MAPPING, encoding="utf-8")
+    data = {
+        "source": "database",
+        "raw_dir": str(raw),
+        "mapping": str(raw / "mapping.yml"),
+        "processed_dir": str(tmp_path / "processed"),
+        "database_url_env": "SHOP_DB_URL",
+    }
+    (tmp_path / "c.yml").write_text(json.dumps({"data": data}))
+    cfg = load_config(tmp_path / "c.yml")
+    monkeypatch.delenv("SHOP_DB_URL", raising=False)
+    with pytest.raises(DataError, match="SHOP_DB_URL is not set"):
+        ingest.ingest_from_config(cfg, run_date=RUN_DATE, out_dir=None)
+    monkeypatch.setenv("SHOP_DB_URL", url)
+    res = ingest.ingest_from_config(cfg, run_date=RUN_DATE, out_dir=None)
+    assert (
+        res.tables["customers"]["is_member"].sum() == program.tables["customers"]["is_member"].sum()
+    )

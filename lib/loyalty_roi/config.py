@@ -66,8 +66,11 @@ class _Strict(BaseModel):
 
 
 class DataConfig(_Strict):
-    source: Literal["demo", "files"] = "demo"
+    source: Literal["demo", "files", "database"] = "demo"
     raw_dir: str = "data/raw/demo"
+    # source: database — the environment variable holding the connection URL
+    # (postgresql://user:password@host:port/db); the URL itself never goes in a file
+    database_url_env: str = "LOYALTY_ROI_DATABASE_URL"
     mapping: str = "data/raw/demo/mapping.yml"
     processed_dir: str = "data/processed"
     max_reject_share: float = Field(0.05, ge=0, le=1)

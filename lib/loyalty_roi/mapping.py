@@ -9,6 +9,7 @@ once, each naming the table and key.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,9 @@ class TableMapping:
     """How one canonical table is read from one source file."""
 
     table: str
-    file: str
+    file: str | None = None
+    query: str | None = None  # source: database — a SELECT returning the table
+    source_table: str | None = None  # source: database — schema.table read whole
     format: str = "auto"
     encoding: str = "auto"
     delimiter: str = "auto"
@@ -58,9 +61,18 @@ def _mapping_problems(tname: str, spec: dict) -> list[str]:
             f"table '{tname}': unknown keys {sorted(map(str, unknown))} "
             f"(allowed: {', '.join(sorted(allowed_keys))})"
         )
-    if not isinstance(spec.get("file"), str) or not spec.get("file", "").strip():
+    where = [k for k in ("file", "query", "source_table") if spec.get(k) is not None]
+    if len(where) != 1 or not isinstance(spec[where[0]], str) or not spec[where[0]].strip():
         problems.append(
-            f"table '{tname}' has no 'file' — name the source file, relative to the raw data folder"
+            f"table '{tname}' needs exactly one of 'file' (a source file, relative to the raw "
+            "data folder), 'query' or 'source_table' (a database table or SELECT)"
+        )
+    elif spec.get("source_table") is not None and not re.fullmatch(
+        r"[A-Za-z_][\w$]*(\.[A-Za-z_][\w$]*)?", spec["source_table"]
+    ):
+        problems.append(
+            f"table '{tname}': source_table {spec['source_table']!r} is not a table name "
+            "(schema.table) — use 'query' for anything else"
         )
     for key, choices in _CHOICES.items():
         if key in spec and spec[key] not in choices:

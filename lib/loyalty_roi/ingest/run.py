@@ -13,7 +13,15 @@ from .. import safety
 from ..errors import DataError, Issue
 from ..processed import write_processed
 from ..schema import OPTIONAL_TABLES, REQUIRED_TABLES, TABLES, pa, validate
-from ..sources import load_mapping, read_source, resolve_file, sha256_file
+from ..sources import (
+    database_label,
+    fingerprint,
+    load_mapping,
+    read_database,
+    read_source,
+    resolve_file,
+    sha256_file,
+)
 from .parse import TableResult, parse_table
 from .quality import _quality_row
 
@@ -95,6 +103,21 @@ def _orphans(res: TableResult, col: str, parent: TableResult, pcol: str, target:
     res.stats["orphans"] = res.stats.get("orphans", 0) + int(orphan.sum())
 
 
+def _read_database(url: str | None, tm, mapping_name: str):
+    if not url:
+        raise DataError(
+            Issue(
+                mapping_name,
+                None,
+                [],
+                f"table '{tm.table}' is mapped to the database but no database URL is set",
+                "set data.source: database in the config and export the URL in the environment "
+                "variable named by data.database_url_env (default LOYALTY_ROI_DATABASE_URL)",
+            )
+        )
+    return read_database(url, tm)
+
+
 def ingest(
     raw_dir: str | Path,
     mapping: str | Path,
@@ -104,6 +127,7 @@ def ingest(
     max_reject_share: float = 0.05,
     future_tolerance_days: int = 1,
     earliest_date: dt.date = dt.date(1990, 1, 1),
+    database_url: str | None = None,
 ) -> IngestResult:
     """Ingest every mapped source file into canonical tables.
 
@@ -120,6 +144,9 @@ def ingest(
         Secret salt for the pseudonyms.
     run_date
         Dates after it (plus the tolerance) are rejected as future dates.
+    database_url
+        PostgreSQL URL for tables mapped with ``query`` or ``source_table``; it is
+        only used to connect, never written or shown.
 
     Raises
     ------
@@ -148,9 +175,13 @@ def ingest(
     inputs: dict[str, str] = {}
     for tname, tm in maps.items():  # every table is read, so one run lists every problem
         try:
-            path = resolve_file(raw_dir, tm, mapping_name)
-            src = read_source(path, tm)
-            inputs[tm.file] = sha256_file(path)
+            if tm.file is None:
+                src = _read_database(database_url, tm, mapping_name)
+                inputs[src.file] = fingerprint(src.df)
+            else:
+                path = resolve_file(raw_dir, tm, mapping_name)
+                src = read_source(path, tm)
+                inputs[tm.file] = sha256_file(path)
             results[tname] = parse_table(
                 src, tm, salt, run_date, future_tolerance_days, earliest_date
             )
@@ -159,7 +190,7 @@ def ingest(
         except Exception as exc:  # never a traceback for an input: locate it and say so
             problems.append(
                 Issue(
-                    str(tm.file),
+                    str(tm.file or database_label(tm)),
                     None,
                     [],
                     f"the {tname} export could not be read ({type(exc).__name__})",
@@ -235,6 +266,28 @@ def ingest(
     return result
 
 
+def database_url(cfg) -> str | None:
+    """The database URL from the environment variable the config names (database sources only)."""
+    import os
+
+    if cfg.data.source != "database":
+        return None
+    url = os.environ.get(cfg.data.database_url_env, "").strip()
+    if not url:
+        raise DataError(
+            Issue(
+                cfg.data.database_url_env,
+                None,
+                [],
+                f"data.source is 'database' but the environment variable "
+                f"{cfg.data.database_url_env} is not set",
+                f"export {cfg.data.database_url_env}=postgresql://user:password@host:5432/db "
+                "before the run (keep the URL out of the config and out of git)",
+            )
+        )
+    return url
+
+
 def ingest_from_config(
     cfg, run_date: dt.date | None = None, out_dir: str | Path | None = "config"
 ) -> IngestResult:
@@ -261,7 +314,7 @@ def ingest_from_config(
             from ..synth import ensure_demo_data
 
             ensure_demo_data(cfg)
-        elif not cfg.data.raw_path.is_dir():
+        elif cfg.data.source == "files" and not cfg.data.raw_path.is_dir():
             raise DataError(
                 Issue(
                     str(cfg.data.raw_path),
@@ -280,6 +333,7 @@ def ingest_from_config(
             max_reject_share=cfg.data.max_reject_share,
             future_tolerance_days=cfg.data.future_tolerance_days,
             earliest_date=cfg.data.earliest_date,
+            database_url=database_url(cfg),
         )
     finally:
         lock.release()
