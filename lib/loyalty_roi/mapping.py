@@ -144,7 +144,9 @@ def _rule_problems(tname: str, col, rule: dict) -> list[str]:
         try:
             duckdb.SQLExpression(expr)
         except duckdb.Error as exc:
-            return [f"{where}: expr {expr!r} is not one SQL expression ({str(exc).splitlines()[0]})"]
+            return [
+                f"{where}: expr {expr!r} is not one SQL expression ({str(exc).splitlines()[0]})"
+            ]
         return []
     if "column" in rule and not isinstance(rule["column"], str):
         return [f"{where}: column must be the name of a source column"]

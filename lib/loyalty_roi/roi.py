@@ -382,9 +382,7 @@ def reward_type_comparison(
         )
     d["reward_cost"] = bonus.to_numpy()
     d["total_cost"] = d["cost"] + d["reward_cost"]
-    extra = {
-        k: (k, "sum") for k in ("coupons_redeemed", "coupon_discount") if k in d
-    }
+    extra = {k: (k, "sum") for k in ("coupons_redeemed", "coupon_discount") if k in d}
     g = d.groupby("type").agg(
         campaigns=("campaign_id", "size"),
         cost_unknown=("cost", lambda s: int(s.isna().sum())),

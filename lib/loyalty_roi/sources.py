@@ -360,7 +360,9 @@ def read_source(path: Path, tm: TableMapping) -> SourceFrame:
 
 def database_label(tm: TableMapping) -> str:
     """How a database source is named in messages and the manifest (never the URL)."""
-    return f"database table {tm.source_table}" if tm.source_table else f"database query ({tm.table})"
+    return (
+        f"database table {tm.source_table}" if tm.source_table else f"database query ({tm.table})"
+    )
 
 
 def _without_secrets(text: str, url: str) -> str:

@@ -83,7 +83,9 @@ def load() -> Workshop:
     processed = prepare()
     cfg = workshop_config()
     eng = engine.connect(processed)
-    return Workshop(cfg, eng, engine.resolve_month(eng, "latest"), processed.load_processed(processed))
+    return Workshop(
+        cfg, eng, engine.resolve_month(eng, "latest"), processed.load_processed(processed)
+    )
 
 
 # Library results the checks compare with (computed once per session).

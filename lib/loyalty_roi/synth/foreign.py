@@ -29,7 +29,13 @@ import pandas as pd
 from .. import safety
 from .params import SynthData
 
-SHAPES = ("line_items", "no_enrollment_dates", "no_channel_returns", "excel_workbook", "members_only")
+SHAPES = (
+    "line_items",
+    "no_enrollment_dates",
+    "no_channel_returns",
+    "excel_workbook",
+    "members_only",
+)
 
 
 def _dec(x: pd.Series) -> pd.Series:
