@@ -281,3 +281,60 @@ def test_database_source_from_the_config_reads_the_url_from_the_environment(
     assert (
         res.tables["customers"]["is_member"].sum() == program.tables["customers"]["is_member"].sum()
     )
+
+
+# --- draft-mapping -------------------------------------------------------------------------
+@pytest.mark.parametrize("shape", ("demo", *foreign.SHAPES))
+def test_drafted_mapping_ingests_the_export_with_no_edit(program, truth_kpis, shape, tmp_path):
+    from loyalty_roi.draft import draft_mapping
+
+    raw = tmp_path / "raw"
+    if shape == "demo":
+        synth.write_raw(program, raw)
+    else:
+        foreign.write_shape(program, raw, shape)
+    (raw / "mapping.yml").unlink()  # the shape's own mapping is not used
+    text = draft_mapping(raw)
+    assert "# TODO " not in text.replace("# TODO check", "")  # only checks, nothing to fill in
+    (tmp_path / "draft.yml").write_text(text, encoding="utf-8")
+    res = ingest.ingest(raw, tmp_path / "draft.yml", tmp_path / "out", salt=SALT, run_date=RUN_DATE)
+    assert len(res.tables["transactions"]) == len(program.tables["transactions"])
+    got = kpis.monthly_kpis(kpis.prepare(engine.connect(tmp_path / "out")))
+    cols = SHAPE_KPIS.get(shape, CORE)
+    pd.testing.assert_frame_equal(got[cols], truth_kpis[cols], check_exact=False, rtol=1e-9)
+
+
+def test_draft_marks_what_it_cannot_place_and_states_confidence(tmp_path):
+    from loyalty_roi.draft import draft_mapping
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "kunder.csv").write_text(
+        "Kundenr;Oprettet;Medlem;Farve\nK1;01.02.2025;J;blå\nK2;13.03.2025;N;rød\n", "utf-8"
+    )
+    (raw / "bonner.csv").write_text(
+        "Bon;Kundenr;Tidspunkt;Beløb\nB1;K1;14.04.2025 10:00;12,50\nB2;K2;15.04.2025 11:00;3,00\n",
+        "utf-8",
+    )
+    text = draft_mapping(raw)
+    assert "customer_id: Kundenr   # high" in text
+    assert "gross_amount: Beløb   # high" in text
+    assert "# TODO store: no column found" in text  # named, with what to write
+    assert "# TODO marketing_consent: no column found" in text
+    assert "channel: {value: store}   # TODO check" in text
+
+
+def test_draft_mapping_command_never_writes_into_the_export_folder(program, tmp_path):
+    import subprocess
+    import sys
+
+    raw = foreign.write_shape(program, tmp_path / "raw", "no_channel_returns")
+    before = {p.name: p.read_bytes() for p in raw.iterdir()}
+    cmd = [sys.executable, "-m", "loyalty_roi.cli", "draft-mapping", str(raw)]
+    r = subprocess.run([*cmd, "--out", str(raw / "mapping.yml")], capture_output=True, text=True)
+    assert r.returncode == 2 and "Traceback" not in r.stderr + r.stdout
+    assert "raw data folder" in r.stderr + r.stdout
+    assert {p.name: p.read_bytes() for p in raw.iterdir()} == before
+    r = subprocess.run([*cmd, "--out", str(tmp_path / "draft.yml")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "transactions:" in (tmp_path / "draft.yml").read_text(encoding="utf-8")

@@ -63,6 +63,9 @@ def _hostile_exports(raw: Path) -> dict:
     sv = pd.read_csv(raw / "surveys.csv", dtype=str, keep_default_na=False)
     sv["customer_id"] = sv["customer_id"].replace(email_ids)
     sv.to_csv(raw / "surveys.csv", index=False)
+    kp = pd.read_csv(raw / "kuponger.csv", sep=";", dtype=str, keep_default_na=False)
+    kp["Kundnummer"] = kp["Kundnummer"].replace(email_ids)
+    kp.to_csv(raw / "kuponger.csv", sep=";", index=False)
     for p in raw.glob("*.parquet"):
         df = pd.read_parquet(p)
         if "customer_id" in df:

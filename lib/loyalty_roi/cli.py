@@ -394,5 +394,32 @@ def validate(
         typer.echo(issues.to_string(index=False))
 
 
+@app.command("draft-mapping")
+def draft_mapping_cmd(
+    folder: Annotated[Path, typer.Argument(help="Folder with the exports (read only).")],
+    out: Annotated[
+        Optional[Path],  # noqa: UP045 - typer needs Optional on Python 3.11
+        typer.Option(help="Write the draft here (outside the export folder); default: print it."),
+    ] = None,
+) -> None:
+    """Draft a commented mapping file for a folder of exports (then read it and `validate`)."""
+    from . import safety
+    from .draft import draft_mapping
+
+    folder = resolve_path(folder)
+    if not folder.is_dir():
+        _fail(f"{folder} is not a folder — fix: give the folder that holds the export files", 2)
+    try:
+        safety.protect(folder)  # the exports are never written, the draft goes elsewhere
+        text = draft_mapping(folder)
+        if out is None:
+            typer.echo(text, nl=False)
+            return
+        safety.atomic_write_text(text, resolve_path(out))
+    except WorkbookError as exc:
+        _fail(str(exc), 2)
+    typer.echo(f"draft mapping written to {out} — read the TODO lines, then run validate")
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()
