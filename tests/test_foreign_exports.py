@@ -338,3 +338,30 @@ def test_draft_mapping_command_never_writes_into_the_export_folder(program, tmp_
     r = subprocess.run([*cmd, "--out", str(tmp_path / "draft.yml")], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert "transactions:" in (tmp_path / "draft.yml").read_text(encoding="utf-8")
+
+
+def test_customers_can_be_derived_from_transactions_when_no_customer_file_exists(
+    program, truth_kpis, tmp_path
+):
+    raw = foreign.write_shape(program, tmp_path / "raw", "no_channel_returns")
+    (raw / "klanten.csv").unlink()
+    m = (raw / "mapping.yml").read_text(encoding="utf-8")
+    head, tx = m.split("  transactions:")
+    (raw / "mapping.yml").write_text(
+        "tables:\n  customers:\n    derive_from: transactions\n    columns:\n"
+        "      is_member: {value: false}\n      marketing_consent: {value: false}\n"
+        "  transactions:" + tx,
+        encoding="utf-8",
+    )
+    res = ingest.ingest(raw, raw / "mapping.yml", tmp_path / "out", salt=SALT, run_date=RUN_DATE)
+    c = res.tables["customers"].set_index("customer_id")
+    truth_tx = program.tables["transactions"].dropna(subset=["customer_id"])
+    assert set(c.index) == set(truth_tx["customer_id"])
+    first = truth_tx.groupby("customer_id")["ts"].min().dt.normalize()
+    assert (c["first_seen"] == first.reindex(c.index)).all()
+    top = truth_tx.groupby("customer_id")["store"].agg(lambda s: s.value_counts().index[0])
+    assert (c["store"] == top.reindex(c.index)).mean() > 0.95  # ties broken alphabetically
+    notes = " ".join(res.quality.set_index("table").loc["customers", "assumptions"])
+    assert "customers built from the identified receipts" in notes
+    got = kpis.monthly_kpis(kpis.prepare(engine.connect(tmp_path / "out")))
+    pd.testing.assert_frame_equal(got[CORE], truth_kpis[CORE], check_exact=False, rtol=1e-9)

@@ -211,3 +211,35 @@ def test_a_new_ingest_clears_results_derived_from_the_old_tables(small_raw, tmp_
     stale.write_text("{}")
     run(small_raw, out)
     assert not stale.exists()
+
+
+def test_zero_value_receipts_are_kept_as_orders_and_stated(tmp_path):
+    """A free or fully discounted purchase is a real order: kept, counted, and said so."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "c.csv").write_text(
+        "customer_id,first_seen,is_member,store,marketing_consent\nK1,2025-01-02,no,A,yes\n",
+        encoding="utf-8",
+    )
+    (raw / "t.csv").write_text(
+        "transaction_id,customer_id,ts,store,channel,gross_amount,discount,is_return\n"
+        "B1,K1,2025-03-01 10:00,A,store,20.00,0.00,no\n"
+        "B2,K1,2025-03-05 10:00,A,store,0.00,0.00,no\n"
+        "B3,K1,2025-03-06 10:00,A,store,15.00,15.00,no\n"
+        "B4,K1,2025-03-07 10:00,A,store,-5.00,0.00,no\n",
+        encoding="utf-8",
+    )
+    (raw / "m.yml").write_text(
+        "tables:\n  customers: {file: c.csv}\n  transactions: {file: t.csv}\n", encoding="utf-8"
+    )
+    res = ingest.ingest(
+        raw, raw / "m.yml", None, salt=SALT, run_date=RUN_DATE, max_reject_share=0.5
+    )
+    t = res.tables["transactions"]
+    assert t["transaction_id"].tolist() == ["B1", "B2", "B3"]  # B4: a sale cannot be negative
+    q = res.quality.set_index("table").loc["transactions"]
+    assert "2 zero-value receipts kept" in " ".join(q["assumptions"])  # B2 free, B3 discounted
+    assert q["reject_reasons"] == {
+        "gross_amount: sale with a negative amount": 1,
+        "net_amount: negative net amount on a sale": 1,
+    }

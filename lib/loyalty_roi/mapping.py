@@ -29,6 +29,7 @@ class TableMapping:
     file: str | None = None
     query: str | None = None  # source: database — a SELECT returning the table
     source_table: str | None = None  # source: database — schema.table read whole
+    derive_from: str | None = None  # "transactions": customers built from the receipts
     format: str = "auto"
     encoding: str = "auto"
     delimiter: str = "auto"
@@ -61,11 +62,18 @@ def _mapping_problems(tname: str, spec: dict) -> list[str]:
             f"table '{tname}': unknown keys {sorted(map(str, unknown))} "
             f"(allowed: {', '.join(sorted(allowed_keys))})"
         )
-    where = [k for k in ("file", "query", "source_table") if spec.get(k) is not None]
-    if len(where) != 1 or not isinstance(spec[where[0]], str) or not spec[where[0]].strip():
+    where = [k for k in ("file", "query", "source_table", "derive_from") if spec.get(k) is not None]
+    if spec.get("derive_from") is not None and (
+        tname != "customers" or spec["derive_from"] != "transactions"
+    ):
+        problems.append(
+            f"table '{tname}': derive_from is only for 'customers: {{derive_from: transactions}}'"
+        )
+    elif len(where) != 1 or not isinstance(spec[where[0]], str) or not spec[where[0]].strip():
         problems.append(
             f"table '{tname}' needs exactly one of 'file' (a source file, relative to the raw "
-            "data folder), 'query' or 'source_table' (a database table or SELECT)"
+            "data folder), 'query' or 'source_table' (a database table or SELECT), or for "
+            "customers 'derive_from: transactions'"
         )
     elif spec.get("source_table") is not None and not re.fullmatch(
         r"[A-Za-z_][\w$]*(\.[A-Za-z_][\w$]*)?", spec["source_table"]

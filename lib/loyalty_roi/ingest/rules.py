@@ -92,7 +92,7 @@ def _transactions(frame, cols, rej, notes, repaired, reasons) -> None:
         "sale with a negative amount",
         "mark returns with the return flag, or correct the amount",
     )
-    zero = ~ret & (g == 0)
+    zero = ~ret & (g >= 0) & (n == 0)
     if zero.any():
         notes["zero-value receipts"] = (
             f"{int(zero.sum()):,} zero-value receipts kept (free or fully discounted purchases): "

@@ -103,6 +103,27 @@ def _orphans(res: TableResult, col: str, parent: TableResult, pcol: str, target:
     res.stats["orphans"] = res.stats.get("orphans", 0) + int(orphan.sum())
 
 
+def customers_from_transactions(tx: pd.DataFrame):
+    """A customers source built from the receipts: first purchase date and most frequent store."""
+    from ..sources import SourceFrame
+
+    t = tx[tx["customer_id"].notna()]
+    g = t.groupby("customer_id", sort=True)
+    first = g["ts"].min().dt.normalize()
+    store = (
+        t.groupby(["customer_id", "store"])
+        .size()
+        .reset_index(name="n")
+        .sort_values(["customer_id", "n", "store"], ascending=[True, False, True])
+        .drop_duplicates("customer_id")
+        .set_index("customer_id")["store"]
+    )
+    df = pd.DataFrame({"customer_id": first.index, "first_seen": first.to_numpy()})
+    df["store"] = store.reindex(first.index).to_numpy()
+    label = "customers derived from transactions"
+    return SourceFrame(df, np.arange(1, len(df) + 1), label, {"format": "derived"})
+
+
 def _read_database(url: str | None, tm, mapping_name: str):
     if not url:
         raise DataError(
@@ -173,9 +194,15 @@ def ingest(
     ]
     results: dict[str, TableResult] = {}
     inputs: dict[str, str] = {}
-    for tname, tm in maps.items():  # every table is read, so one run lists every problem
+    # customers derived from transactions are built after them
+    order = sorted(maps.items(), key=lambda kv: kv[1].derive_from is not None)
+    for tname, tm in order:  # every table is read, so one run lists every problem
         try:
-            if tm.file is None:
+            if tm.derive_from is not None:
+                if "transactions" not in results:
+                    continue  # its problems are already listed
+                src = customers_from_transactions(results["transactions"].frame)
+            elif tm.file is None:
                 src = _read_database(database_url, tm, mapping_name)
                 inputs[src.file] = fingerprint(src.df)
             else:
@@ -185,6 +212,13 @@ def ingest(
             results[tname] = parse_table(
                 src, tm, salt, run_date, future_tolerance_days, earliest_date
             )
+            if tm.derive_from is not None:
+                results[tname].stats["assumptions"].insert(
+                    0,
+                    "no customers export: customers built from the identified receipts — "
+                    "first_seen = first purchase in the data, store = the store they bought in "
+                    "most often",
+                )
         except DataError as exc:
             problems.extend(exc.issues)
         except Exception as exc:  # never a traceback for an input: locate it and say so
