@@ -606,7 +606,7 @@ MORE_CASES = [
         MAP,
         None,
         None,
-        "has no 'file'",
+        "needs exactly one of 'file'",
     ),
     Case(
         "empty mapping",

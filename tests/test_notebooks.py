@@ -71,7 +71,7 @@ def test_ingest_notebook_runs_on_small_data_and_is_deterministic(tmp_path):
     )
     nb = nbformat.read(out, as_version=4)
     text = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
-    assert "8 tables ingested" in text
+    assert "9 tables ingested" in text
     assert any(
         "image/png" in o.get("data", {})
         for c in nb.cells

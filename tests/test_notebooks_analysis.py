@@ -141,7 +141,7 @@ def test_roi_notebook_says_what_is_missing(mid_processed, tmp_path):
     )
     assert not errors
     assert "Not available — provide the `points_ledger` table" in text
-    assert "Not available — provide the `campaigns` table" in text
+    assert "Not available: no `campaigns` table" in text
     assert "Costs from: config" in text
 
 

@@ -56,3 +56,21 @@ def test_target_lists_contain_only_customers_with_marketing_consent():
     assert counts.loc["Champions", "listed"] == 2
     assert counts.loc["Champions", "left_out_no_consent"] == 1
     assert counts.loc["Hibernating", "listed"] == 0  # every targeted segment is shown
+
+
+def test_cluster_labels_call_long_absent_customers_lapsed_not_recent():
+    """Regression: a cluster averaging 265 days since the last purchase was called "recent"."""
+    import numpy as np
+
+    f = pd.DataFrame(
+        {
+            "recency_days": np.r_[np.full(50, 265.0), np.full(50, 9.0)],
+            "frequency": np.r_[np.full(50, 2.0), np.full(50, 2.2)],
+            "monetary": np.r_[np.full(50, 100.0), np.full(50, 101.0)],
+        }
+    )
+    labels = pd.Series(np.r_[np.zeros(50, int), np.ones(50, int)])
+    prof = segments.describe_clusters(f, labels)
+    assert prof.loc[0, "recency_days"] == 265
+    assert "lapsed" in prof.loc[0, "label"] and "recent" not in prof.loc[0, "label"]
+    assert "recent" in prof.loc[1, "label"] and "lapsed" not in prof.loc[1, "label"]

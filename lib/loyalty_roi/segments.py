@@ -168,7 +168,7 @@ def describe_clusters(features: pd.DataFrame, labels: pd.Series) -> pd.DataFrame
     prof.insert(0, "customers", labels.value_counts().sort_index())
     z = (prof[list(features.columns)] - features.mean()) / features.std(ddof=0).replace(0, 1)
     words = {
-        "recency_days": ("lapsed", "recent"),
+        "recency_days": ("recent", "lapsed"),  # many days since the last purchase = lapsed
         "frequency": ("occasional", "frequent"),
         "monetary": ("low value", "high value"),
         "aov": ("small baskets", "big baskets"),

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import clv, engine, incrementality, ingest, kpis, points, roi, segments
+from . import clv, engine, incrementality, ingest, kpis, points, processed, roi, segments
 from .config import PROJ_ROOT, load_config
 
 WORKSHOP_CONFIG = PROJ_ROOT / "config" / "workshop.yml"
@@ -80,12 +80,10 @@ class Workshop:
 @cache
 def load() -> Workshop:
     """Prepare (first time only) and load the workshop data."""
-    processed = prepare()
+    folder = prepare()
     cfg = workshop_config()
-    eng = engine.connect(processed)
-    return Workshop(
-        cfg, eng, engine.resolve_month(eng, "latest"), processed.load_processed(processed)
-    )
+    eng = engine.connect(folder)
+    return Workshop(cfg, eng, engine.resolve_month(eng, "latest"), processed.load_processed(folder))
 
 
 # Library results the checks compare with (computed once per session).
