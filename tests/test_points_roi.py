@@ -196,3 +196,14 @@ def test_lift_applies_in_full_only_where_it_was_measured():
     assert v[0] == pytest.approx(
         roi.summary(data, roi.Drivers(0.25, 0.5, 0.01, 0.8, extrapolation=0.0), 0.0)["roi"]
     )
+
+
+def test_one_liability_figure_in_the_roll_forward_and_the_sentence(small_synth):
+    """Regression: the roll-forward said 47,593 while the sentence and index said 19,921."""
+    led = small_synth.tables["points_ledger"]
+    curves = points.redemption_by_cohort(led)
+    ultimate = points.ultimate_redemption(curves, expiry_months=12)
+    liab = points.liability(led, ultimate, 0.025)
+    rf = points.roll_forward(led, 0.025, liab["expected_redemption_of_outstanding"])
+    assert rf["liability"].iloc[-1] == pytest.approx(liab["liability"], rel=1e-12)
+    assert f"{liab['liability']:,.0f}" in points.liability_sentence(liab, "EUR")

@@ -235,6 +235,25 @@ def validate_for_month(
     return tab, err
 
 
+def validation_unavailable(
+    daily: pd.DataFrame, month_end: pd.Timestamp, holdout_months: int = 6
+) -> str | None:
+    """Why the holdout check cannot run on this data (too little history), or None."""
+    if daily.empty:
+        return "Not available: there are no identified purchases to fit the CLV model on."
+    start = pd.Timestamp(daily["date"].min()).to_period("M")
+    have = (pd.Timestamp(month_end).to_period("M") - start).n + 1
+    need = 2 * holdout_months
+    if have < need:
+        return (
+            f"Not available on this data: the CLV check calibrates on at least {holdout_months} "
+            f"months and predicts the next {holdout_months}, so it needs {need} months of "
+            f"purchases; the data has {have}. It runs once {need - have} more months are in "
+            "(or set holdout_months lower)."
+        )
+    return None
+
+
 def validation_sentence(err: dict) -> str:
     """Plain-language verdict on the holdout check."""
     e = err["total_error_pct"]

@@ -81,13 +81,28 @@ def panel_and_consent(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd
 def naive_lift(panel: pd.DataFrame, months: int = 12) -> dict:
     """Revenue per member-month vs per non-member-month over the last ``months`` months."""
     p = panel[panel["mi"] > panel["mi"].max() - months]
-    m = p.loc[p["is_member"], "revenue"].mean()
-    n = p.loc[~p["is_member"], "revenue"].mean()
+    has_m, has_n = bool(p["is_member"].any()), bool((~p["is_member"]).any())
+    m = p.loc[p["is_member"], "revenue"].mean() if has_m else np.nan
+    n = p.loc[~p["is_member"], "revenue"].mean() if has_n else np.nan
+    reason = None
+    if not has_n:
+        reason = (
+            "Not meaningful on this data: every identified customer is a member, so there is no "
+            "non-member to compare with (the corrected estimate uses members before they joined)."
+        )
+    elif not has_m:
+        reason = (
+            "Not meaningful on this data: no customer is a member — map the member flag if the "
+            "program exists, or the report describes the customer base only."
+        )
+    elif not n > 0:
+        reason = "Not meaningful on this data: non-members spent nothing in the period."
     return {
         "member_revenue_per_month": m,
         "non_member_revenue_per_month": n,
-        "lift": m / n - 1 if n else np.nan,
+        "lift": m / n - 1 if reason is None else np.nan,
         "months": months,
+        "reason": reason,
     }
 
 
@@ -437,26 +452,44 @@ def _ratios(t_blocks, c_blocks, shares, pre: int, post: int) -> tuple[float, np.
 
 
 def verdict_sentence(naive: dict, did: DidResult) -> str:
-    """Naive vs corrected lift in one paragraph."""
-    ratio = naive["lift"] / did.lift if did.lift > 0 else np.inf
+    """Naive vs corrected lift in one paragraph (or the corrected lift alone when no naive one exists)."""
+    effect = (
+        f"the program's own effect is {did.lift:+.1%} (95% interval {did.ci[0]:+.1%} to "
+        f"{did.ci[1]:+.1%}, {did.treated:,} members)"
+    )
+    if naive.get("reason") or not np.isfinite(naive["lift"]):
+        why = naive.get("reason") or "Not meaningful on this data: no naive comparison exists."
+        return (
+            f"{why} Comparing each new member's change around enrollment with similar customers "
+            f"who had not joined yet, {effect}."
+        )
+    if naive["lift"] <= did.lift:
+        tail = "Here the naive figure does not overstate it."
+    else:
+        ratio = naive["lift"] / did.lift if did.lift > 0 else np.inf
+        tail = "The naive figure overstates it " + (
+            f"{ratio:.1f}-fold." if np.isfinite(ratio) else "entirely."
+        )
     return (
-        f"Members spend {naive['lift']:+.0%} more per month than non-members (naive comparison), but after "
-        f"matching each new member to similar customers and comparing their change around enrollment, the "
-        f"program's own effect is {did.lift:+.1%} (95% interval {did.ci[0]:+.1%} to {did.ci[1]:+.1%}, "
-        f"{did.treated:,} members). The naive figure overstates it "
-        + (f"{ratio:.1f}-fold." if np.isfinite(ratio) else "entirely.")
+        f"Members spend {naive['lift']:+.0%} more per month than non-members (naive comparison), but "
+        f"after matching each new member to similar customers and comparing their change around "
+        f"enrollment, {effect}. {tail}"
     )
 
 
 def lift_table(naive: dict, did: DidResult, truth: float | None = None) -> pd.DataFrame:
     """Naive and corrected lift side by side (and the planted truth for the demo data)."""
-    rows = [
-        {
-            "estimate": "naive: members vs non-members",
-            "lift": naive["lift"],
-            "ci_low": np.nan,
-            "ci_high": np.nan,
-        },
+    rows = []
+    if not naive.get("reason"):  # a members-only program has no naive comparison
+        rows.append(
+            {
+                "estimate": "naive: members vs non-members",
+                "lift": naive["lift"],
+                "ci_low": np.nan,
+                "ci_high": np.nan,
+            }
+        )
+    rows += [
         {
             "estimate": "corrected: matched difference-in-differences",
             "lift": did.lift,

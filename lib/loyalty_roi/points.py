@@ -43,6 +43,10 @@ def roll_forward(
     ``closing = opening + issued − redeemed − expired + adjusted`` per month,
     checked against the ledger's own running balance (``reconciles``); the
     money liability is ``closing × cost_per_point × expected_redemption``.
+    Pass :func:`liability`'s ``expected_redemption_of_outstanding`` (the share of
+    today's outstanding points expected to be redeemed, by earn cohort) so the
+    last month's money liability *is* the reported liability — one figure
+    everywhere; earlier months are then valued at today's rate.
     """
     f = monthly_flows(ledger)
     movement = f["issued"] - f["redeemed"] - f["expired"] + f["adjusted"]

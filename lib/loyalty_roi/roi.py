@@ -397,6 +397,30 @@ def reward_type_comparison(
     return g.sort_values("cost_per_incremental_unit")
 
 
+def reward_type_sentence(rewards: pd.DataFrame) -> str:
+    """What the reward-type table shows, and why a cost per incremental unit may be missing."""
+    if rewards is None or rewards.empty:
+        return "No reward type has a measured campaign lift."
+    notes = []
+    no_rev = rewards.index[~(rewards["incremental_revenue"] > 0)].tolist()
+    if no_rev:
+        notes.append(
+            f"{', '.join(no_rev)}: no cost per incremental unit — not meaningful, the campaigns "
+            "added no measurable revenue"
+        )
+    unknown = rewards.index[rewards["cost_unknown"] > 0].tolist()
+    if unknown:
+        notes.append(f"{', '.join(unknown)}: cost unknown for some campaigns")
+    best = rewards["cost_per_incremental_unit"].dropna()
+    head = (
+        f"Cheapest way to buy incremental revenue: {best.idxmin()} "
+        f"({best.min():.2f} of cost per unit of revenue)."
+        if len(best)
+        else "No reward type both added revenue and has a known cost."
+    )
+    return head + (" " + "; ".join(notes) + "." if notes else "")
+
+
 def unknown_cost_sentence(campaigns: pd.DataFrame) -> str | None:
     """Which campaigns have no cost (their cost per incremental unit is then unknown), or None."""
     if campaigns is None or "cost" not in campaigns or not campaigns["cost"].isna().any():
