@@ -94,3 +94,15 @@ def load_derived(name: str, processed_dir: str | Path) -> pd.DataFrame | None:
     """A derived table written by an earlier notebook, or None when it has not been made."""
     path = Path(processed_dir) / "derived" / f"{name}.parquet"
     return pd.read_parquet(path) if path.exists() else None
+
+
+def save_derived_json(payload: dict, name: str, processed_dir: str | Path) -> Path:
+    """Write a small derived result (a reason, a verdict) as JSON, atomically."""
+    path = Path(processed_dir) / "derived" / f"{name}.json"
+    return safety.atomic_write_text(json.dumps(payload, indent=2, default=str), path)
+
+
+def load_derived_json(name: str, processed_dir: str | Path) -> dict | None:
+    """A JSON result written by :func:`save_derived_json`, or None."""
+    path = Path(processed_dir) / "derived" / f"{name}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None

@@ -176,14 +176,20 @@ def index_page(
     e = html.escape
     parts = [f"<h1>Loyalty program report — {e(month)}</h1>"]
     w = processed / "derived" / "whatif_inputs.json"
-    if w.exists():
-        s = json.loads(w.read_text(encoding="utf-8"))
+    s = json.loads(w.read_text(encoding="utf-8")) if w.exists() else None
+    if s is not None and s.get("month") not in (None, month):
+        s = None  # saved by another month's run (a backfill): not this month's verdict
+    if s is not None:
         lo, hi = s.get("lift_ci", [float("nan")] * 2)
         parts.append(
             "<section class='verdict'><h2>Verdict</h2>"
             f"<p class='verdict-text'>{e(s.get('verdict', ''))}</p>"
-            f"<p>Corrected program lift {s['drivers']['lift']:+.1%} (95% interval {lo:+.1%} to {hi:+.1%}) "
-            f"vs the naive member/non-member comparison {s.get('naive_lift', float('nan')):+.0%}.</p>"
+            f"<p>Corrected program lift {s['drivers']['lift']:+.1%} (95% interval {lo:+.1%} to {hi:+.1%})"
+            + (
+                f" vs the naive member/non-member comparison {s['naive_lift']:+.0%}.</p>"
+                if s.get("naive_lift") is not None and s["naive_lift"] == s["naive_lift"]
+                else f". {e(s.get('naive_reason') or 'No naive comparison on this data.')}</p>"
+            )
             + (
                 f"<p class='confidence'><strong>Confidence: {e(s['confidence'])}</strong> — "
                 f"{e('; '.join(s.get('confidence_reasons', [])))}.</p>"
@@ -193,9 +199,14 @@ def index_page(
             + "</section>"
         )
     else:
+        from .processed import load_derived_json
+
+        why = (load_derived_json("verdict_unavailable", processed) or {}).get("reason")
         parts.append(
             "<section class='verdict'><h2>Verdict</h2><p class='verdict-text'>Not available — the "
-            "corrected lift could not be estimated (see notebook 04).</p></section>"
+            "corrected lift could not be estimated"
+            + (f": {e(why)}" if why else " (see notebook 04)")
+            + "</p></section>"
         )
     sc = processed / "derived" / "scorecard.parquet"
     if sc.exists():
@@ -207,10 +218,16 @@ def index_page(
     from . import points
 
     liab = points.load_liability(processed)
-    if liab is not None:
-        parts.append(
-            f"<h2>Points liability</h2><p>{e(points.liability_sentence(liab, currency))}</p>"
+    parts.append(
+        "<h2>Points liability</h2><p>"
+        + (
+            e(points.liability_sentence(liab, currency))
+            if liab is not None
+            else "Not available — provide the points ledger (every earn, redemption and expiry) "
+            "to value the outstanding points."
         )
+        + "</p>"
+    )
     if figures:
         f = figures[0]
         data = base64.b64encode(f.read_bytes()).decode()

@@ -465,6 +465,39 @@ def annual_retention_and_margin(panel: pd.DataFrame, gross_margin: float) -> tup
     return float(retention), float(margin)
 
 
+RETENTION_SOURCE = (
+    "F. F. Reichheld, Bain & Company, “Prescription for cutting costs” (2001): +5 % retention "
+    "raises profit by 25–95 %"
+)
+
+
+def retention_sentence(
+    panel: pd.DataFrame,
+    gross_margin: float,
+    discount_rate: float,
+    change_pp: float,
+    currency: str,
+) -> str:
+    """What +``change_pp`` retention is worth on this data, against the published claim."""
+    months = int(panel["mi"].max() - panel["mi"].min() + 1)
+    if months < 24:
+        return (
+            "Not available on this data: annual retention compares the customers active in two "
+            f"consecutive 12-month windows, so it needs 24 months of history; the data has {months}."
+        )
+    annual_retention, annual_margin = annual_retention_and_margin(panel, gross_margin)
+    if not np.isfinite(annual_retention) or annual_margin <= 0:
+        return "Not meaningful on this data: no customer was active in both 12-month windows."
+    rv = retention_value(annual_retention, annual_margin, discount_rate, change_pp)
+    inside = "inside" if 0.25 <= rv["change"] <= 0.95 else "outside"
+    return (
+        f"Annual retention is {rv['annual_retention']:.0%}; raising it to "
+        f"{rv['new_retention']:.0%} raises the value of a customer from {currency} "
+        f"{rv['value_before']:,.0f} to {currency} {rv['value_after']:,.0f} ({rv['change']:+.0%}) — "
+        f"{inside} the published 25–95 % range (source: {RETENTION_SOURCE})."
+    )
+
+
 def save_inputs(
     path,
     data: ProgramData,
