@@ -194,3 +194,23 @@ def test_readme_lists_the_kpi_catalogue():
     from loyalty_roi.config import PROJ_ROOT
 
     assert kpis.catalogue_markdown() in (PROJ_ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_a_rate_target_above_100_percent_is_called_infeasible_not_off_track(small_processed):
+    """Regression: a rate target beyond 100 % was silently 'off track'."""
+    eng = engine.connect(small_processed)
+    inp = kpis.prepare(eng)
+    v = kpis.monthly_kpis(inp)
+    base = v.loc[pd.Timestamp("2026-04-01"), "retention_rate"]
+    assert 0 < base < 1
+    change = 1.2 / base - 1  # a target of 120 %
+    cfg = config.load_config(
+        overrides={
+            "kpi.targets": {
+                "retention_rate": {"baseline_month": "2026-04", "change": change, "by": "2026-12"}
+            }
+        }
+    )
+    card = kpis.scorecard(v, "2026-10", cfg.kpi, available=inp.available).set_index("key")
+    status = card.loc["retention_rate", "status"]
+    assert status.startswith("infeasible") and "120.0%" in status

@@ -74,3 +74,21 @@ def test_cluster_labels_call_long_absent_customers_lapsed_not_recent():
     assert prof.loc[0, "recency_days"] == 265
     assert "lapsed" in prof.loc[0, "label"] and "recent" not in prof.loc[0, "label"]
     assert "recent" in prof.loc[1, "label"] and "lapsed" not in prof.loc[1, "label"]
+
+
+def test_cohort_sentence_leaves_out_the_left_censored_first_cohort():
+    """Regression: "everyone already a customer" was praised as the best acquisition cohort."""
+    long = pd.DataFrame(
+        {
+            "cohort_mi": [0, 1, 2],
+            "cohort": pd.to_datetime(["2025-01-01", "2025-02-01", "2025-03-01"]),
+            "offset": [3, 3, 3],
+            "active": [900, 20, 30],
+            "cohort_size": [1000, 100, 100],
+            "rate": [0.9, 0.2, 0.3],
+        }
+    )
+    s = segments.cohort_sentence(long, left_censored_first=True)
+    assert "best cohort (2025-03) reached 30%" in s and "On average 25%" in s
+    assert "first cohort (2025-01) holds everyone who was already a customer" in s
+    assert "(2025-01) reached 90%" in segments.cohort_sentence(long)

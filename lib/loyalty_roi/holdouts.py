@@ -81,3 +81,25 @@ def measurable_lifts(eng) -> tuple[pd.DataFrame | None, str | None]:
             "the campaign windows — hold out at least a few hundred customers per campaign."
         )
     return lifts, None
+
+
+def data_window_note(eng) -> str | None:
+    """Campaigns that began before the transactions do: their response is only partly observed."""
+    from .engine import data_months, month_from_index
+
+    if not eng.has("campaigns"):
+        return None
+    lo, _ = data_months(eng)
+    start = pd.Timestamp(month_from_index(pd.Series([lo])).iloc[0])
+    c = eng.read("campaigns")
+    early = c[c["start"] < start]
+    if early.empty:
+        return None
+    names = ", ".join(
+        f"{n} ({d:%Y-%m-%d})" for n, d in zip(early["name"], early["start"], strict=True)
+    )
+    return (
+        f"Started before the data begins ({start:%Y-%m-%d}): {names}. Their response counts only "
+        "the days inside the data, so their lift and incremental revenue are understated or "
+        "uncertain — read them with care, or export transactions from before the campaign."
+    )

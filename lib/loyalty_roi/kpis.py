@@ -472,6 +472,12 @@ def scorecard(
             )
             if pd.isna(baseline):
                 status = f"no baseline: {t.baseline_month} not in the data"
+            elif k.is_rate and not 0 <= baseline * (1 + t.change) <= 1:
+                # a rate cannot pass 100 % (or fall below 0): say so instead of "off track"
+                status = (
+                    f"infeasible: {t.change:+.0%} on {baseline:.1%} is "
+                    f"{baseline * (1 + t.change):.1%} — set a reachable change in kpi.targets"
+                )
             row.update(
                 target=f"{t.change:+.0%} vs {t.baseline_month} by {t.by}",
                 baseline=baseline,
@@ -554,7 +560,8 @@ def scorecard_display(card: pd.DataFrame, currency: str) -> pd.DataFrame:
         if pd.isna(v):
             return "—"
         unit = "pp" if row["unit"] == "share" else ("pts" if row["unit"] == "nps" else "%")
-        return f"{v:+.1f} {unit}"
+        text = f"{v:+.1f}"
+        return f"{'0.0' if text in ('+0.0', '-0.0') else text} {unit}"  # never "−0.0 pp"
 
     out = pd.DataFrame(
         {

@@ -355,14 +355,27 @@ def migration_sentence(moves: dict, month: str) -> str:
     )
 
 
-def cohort_sentence(long: pd.DataFrame, offset: int = 3) -> str:
-    """Average share of a cohort that buys again ``offset`` months after its start."""
+def cohort_sentence(long: pd.DataFrame, offset: int = 3, left_censored_first: bool = False) -> str:
+    """Average share of a cohort that buys again ``offset`` months after its start.
+
+    ``left_censored_first``: the first cohort is everyone already a customer when the
+    data begins (acquisition cohorts), not customers acquired that month — it is left
+    out of the average and of "best cohort", and the sentence says so.
+    """
+    first = long["cohort_mi"].min() if len(long) else None
     r = long[long["offset"] == offset]
+    note = ""
+    if left_censored_first and first is not None:
+        r = r[r["cohort_mi"] != first]
+        note = (
+            f" The first cohort ({long['cohort'].min():%Y-%m}) holds everyone who was already a "
+            "customer when the data begins, so it is left out."
+        )
     if r.empty:
-        return f"No cohort is {offset} months old yet."
+        return f"No cohort is {offset} months old yet.{note}"
     w = (r["rate"] * r["cohort_size"]).sum() / r["cohort_size"].sum()
     best = r.loc[r["rate"].idxmax()]
     return (
         f"On average {w:.0%} of a cohort buys again in month {offset} after its start; the best cohort "
-        f"({best['cohort']:%Y-%m}) reached {best['rate']:.0%}."
+        f"({best['cohort']:%Y-%m}) reached {best['rate']:.0%}.{note}"
     )
