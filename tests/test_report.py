@@ -144,6 +144,42 @@ def test_manifest_and_workbook(report_dir):
     assert '"DKK"' in ws.cell(row=2, column=col).number_format
 
 
+def test_workbook_cells_are_numbers_formatted_by_unit(report_dir):
+    """XLSX for stakeholders: numeric cells, formats from the KPI units, dates, frozen header."""
+    import datetime as dt
+
+    from loyalty_roi.kpis import CATALOGUE
+
+    wb = load_workbook(report_dir / "loyalty_report.xlsx")
+    assert wb.sheetnames[0] == "README"
+    readme = {r[0]: r[1] for r in wb["README"].iter_rows(min_row=2, values_only=True)}
+    assert set(wb.sheetnames[1:]) <= set(readme)
+    units = {k.key: k.unit for k in CATALOGUE}
+    km = wb["kpi_monthly"]
+    header = [c.value for c in km[1]]
+    assert km.freeze_panes == "A2" and km.auto_filter.ref
+    assert isinstance(km.cell(row=2, column=1).value, dt.datetime)  # months are dates
+    assert km.cell(row=2, column=1).number_format == "mmm yyyy"
+    expected = {"money": '"DKK"', "share": "%", "count": "#,##0"}
+    for key, col in ((k, header.index(k) + 1) for k in units if k in header):
+        cell = km.cell(row=km.max_row, column=col)
+        if cell.value is None:
+            continue
+        assert isinstance(cell.value, (int, float)), (key, cell.value)
+        if units[key] in expected:
+            assert expected[units[key]] in cell.number_format, (key, cell.number_format)
+    sc = wb["scorecard"]
+    h = [c.value for c in sc[1]]
+    rows = list(sc.iter_rows(min_row=2))
+    for r in rows:  # the value column is numeric, formatted by each row's unit
+        v, unit = r[h.index("value")], r[h.index("unit")].value
+        if v.value is not None and unit in expected:
+            assert isinstance(v.value, (int, float)) and expected[unit] in v.number_format
+    dq = wb["data_quality"]
+    for r in dq.iter_rows(min_row=2, values_only=True):
+        assert not any(isinstance(x, str) and x.startswith("{'") for x in r)  # no dict repr
+
+
 def _texts(path: Path):
     """Every text a report file holds (members of XLSX archives unpacked)."""
     if zipfile.is_zipfile(path):

@@ -37,7 +37,6 @@ EXPECT = {
     },
     "no_ledger_no_costs_single_store": {
         "index.html": "Not available — provide the points ledger",
-        "04_analyse_roi_scenarios.html": "Costs from: config",
     },
     "months_12": {
         "04_analyse_roi_scenarios.html": "annual retention compares the customers active in two "

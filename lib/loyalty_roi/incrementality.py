@@ -81,7 +81,9 @@ def panel_and_consent(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd
 def naive_lift(panel: pd.DataFrame, months: int = 12) -> dict:
     """Revenue per member-month vs per non-member-month over the last ``months`` months."""
     p = panel[panel["mi"] > panel["mi"].max() - months]
-    has_m, has_n = bool(p["is_member"].any()), bool((~p["is_member"]).any())
+    ever = p.groupby("customer_id", sort=False)["is_member"].transform("any")
+    # members before they joined are not non-members: a members-only program has no naive comparison
+    has_m, has_n = bool(p["is_member"].any()), bool((~ever).any())
     m = p.loc[p["is_member"], "revenue"].mean() if has_m else np.nan
     n = p.loc[~p["is_member"], "revenue"].mean() if has_n else np.nan
     reason = None

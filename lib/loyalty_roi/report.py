@@ -71,13 +71,79 @@ def extract_figures(nb_path: Path, fig_dir: Path) -> list[Path]:
     return out
 
 
+# Excel number formats per unit (units from the KPI catalogue or declared per table below)
+def _xlsx_format(unit: str, currency: str) -> str | None:
+    return {
+        "money": f'#,##0.00 "{currency}"',
+        "share": "0.0%",
+        "count": "#,##0",
+        "points": "#,##0",
+        "orders": "0.00",
+        "nps": "0.0",
+        "score": "0.00",
+        "number": "#,##0.00",
+        "month": "mmm yyyy",
+        "date": "yyyy-mm-dd",
+    }.get(unit)
+
+
+# column units of the exported tables that are not KPIs; a KPI column takes its catalogue unit
+TABLE_UNITS = {
+    "program_pnl": {"month": "month", "_default": "money"},
+    "customer_segments": {"customers": "count", "revenue": "money"},
+    "kpi_monthly": {"month": "month"},
+    "scorecard": {"previous": "row", "value": "row", "baseline": "row", "target_value": "row",
+                  "expected_now": "row", "mom": "number", "yoy": "number"},
+    "data_quality": {"_default": "count"},
+}  # fmt: skip
+
+SHEET_NOTES = {
+    "README": "What each sheet holds. Numbers are numeric cells in the units shown; months are dates.",
+    "scorecard": "The month's KPIs: value, previous month, MoM/YoY change (pp for rates, % otherwise), "
+    "target, baseline, the value the linear path to the target expects now, and status.",
+    "kpi_monthly": "Every KPI of the catalogue for every month (one column per KPI).",
+    "program_pnl": "The program P&L by month: incremental margin, rewards and running costs.",
+    "customer_segments": "Customers and revenue per RFM segment (aggregates only).",
+    "target_list": "Campaign target list: consenting customers only, by pseudonym, with the action.",
+    "data_quality": "Rows read, kept, repaired and rejected per table, with reasons and assumptions.",
+}
+
+
+def _as_text(v) -> str:
+    if isinstance(v, dict):
+        return "; ".join(
+            f"{k} ({n:,})" if isinstance(n, int) else f"{k}: {n}" for k, n in v.items()
+        )
+    if isinstance(v, (list, tuple)):
+        return "; ".join(map(str, v))
+    return v
+
+
 def export_tables(processed: Path, out_dir: Path, currency: str) -> dict[str, pd.DataFrame]:
-    """The main tables as CSV plus one XLSX workbook with a sheet per table."""
+    """The main tables as CSV (raw numbers, ISO dates) plus one XLSX workbook for people.
+
+    XLSX cells are numeric with number formats from the units (the KPI catalogue's
+    for KPI columns, :data:`TABLE_UNITS` otherwise), months are dates, the header row
+    is frozen with an autofilter, and a README sheet says what each sheet holds.
+    """
+    import ast
+
+    from .kpis import CATALOGUE
+
+    kpi_units = {k.key: k.unit for k in CATALOGUE}
     derived = processed / "derived"
     tables: dict[str, pd.DataFrame] = {}
     # target_list is the one customer-level table: ids of consenting customers only, no contact data
-    for name in ("scorecard", "kpi_monthly", "program_pnl", "customer_segments", "target_list"):
-        f = derived / f"{name}.parquet"
+    for name, src in (
+        ("scorecard", "scorecard_values"),
+        ("kpi_monthly", "kpi_monthly"),
+        ("program_pnl", "program_pnl"),
+        ("customer_segments", "customer_segments"),
+        ("target_list", "target_list"),
+    ):
+        f = derived / f"{src}.parquet"
+        if not f.exists() and name == "scorecard":
+            f = derived / "scorecard.parquet"  # an older run: the display version
         if f.exists():
             df = pd.read_parquet(f)
             if name == "customer_segments":  # aggregate only: no customer-level rows in a report
@@ -89,26 +155,65 @@ def export_tables(processed: Path, out_dir: Path, currency: str) -> dict[str, pd
             tables[name] = df
     q = processed / "quality_report.csv"
     if q.exists():
-        tables["data_quality"] = pd.read_csv(q)
+        dq = pd.read_csv(q)
+        for c in dq.columns:  # dicts and lists were stored as Python text: show them as text
+            if dq[c].dtype == object:
+                dq[c] = dq[c].map(
+                    lambda v: (
+                        _as_text(ast.literal_eval(v))
+                        if isinstance(v, str) and v[:1] in "{[" and v[-1:] in "}]"
+                        else v
+                    )
+                )
+        tables["data_quality"] = dq
     out_dir.mkdir(parents=True, exist_ok=True)
     # no cell from data may be evaluated as a formula by a spreadsheet (OWASP CSV injection)
     tables = {name: sanitize.inert_frame(df) for name, df in tables.items()}
     for name, df in tables.items():
         df.to_csv(out_dir / f"{name}.csv", index=False)
-    money_fmt = f'#,##0.00 "{currency}"'
+    readme = pd.DataFrame(
+        [{"sheet": k, "content": v} for k, v in SHEET_NOTES.items() if k == "README" or k in tables]
+    )
     with pd.ExcelWriter(out_dir / "loyalty_report.xlsx", engine="openpyxl") as xl:
+        readme.to_excel(xl, sheet_name="README", index=False)
+        _layout(xl.sheets["README"], readme, {}, currency)
         for name, df in tables.items():
             df.to_excel(xl, sheet_name=name[:31], index=False)
-            ws = xl.sheets[name[:31]]
-            sanitize.force_text_cells(ws)
-            for j, col in enumerate(df.columns, start=1):
-                letter = ws.cell(row=1, column=j).column_letter
-                ws.column_dimensions[letter].width = max(12, min(40, len(str(col)) + 4))
-                money = any(k in str(col) for k in ("revenue", "margin", "cost", "net", "amount"))
-                if pd.api.types.is_float_dtype(df[col]):
-                    for row in range(2, len(df) + 2):
-                        ws.cell(row=row, column=j).number_format = money_fmt if money else "0.000"
+            units = {**{c: u for c, u in kpi_units.items() if c in df.columns},
+                     **TABLE_UNITS.get(name, {})}  # fmt: skip
+            _layout(xl.sheets[name[:31]], df, units, currency)
     return tables
+
+
+def _layout(ws, df: pd.DataFrame, units: dict, currency: str) -> None:
+    """Number formats by unit, text cells as text, frozen header, filter, widths."""
+    sanitize.force_text_cells(ws)
+    n = len(df)
+    row_units = df["unit"].tolist() if "unit" in df.columns else None
+    for j, col in enumerate(df.columns, start=1):
+        letter = ws.cell(row=1, column=j).column_letter
+        s = df[col]
+        width = max([len(str(col))] + [len(str(v)) for v in s.head(200)]) + 2
+        ws.column_dimensions[letter].width = max(10, min(48, width))
+        unit = (
+            units.get(col)
+            or ("month" if pd.api.types.is_datetime64_any_dtype(s) else None)
+            or units.get("_default")
+        )
+        if (
+            unit is None
+            or not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_datetime64_any_dtype(s))
+            or pd.api.types.is_bool_dtype(s)
+        ):
+            continue
+        for i in range(n):
+            u = row_units[i] if unit == "row" and row_units else unit
+            fmt = _xlsx_format(u, currency)
+            if fmt:
+                ws.cell(row=i + 2, column=j).number_format = fmt
+    ws.freeze_panes = "A2"
+    if n:
+        ws.auto_filter.ref = ws.dimensions
 
 
 def _git_commit() -> str | None:
@@ -174,7 +279,11 @@ def index_page(
 ) -> Path:
     """``index.html``: the executive summary with links to every section."""
     e = html.escape
-    parts = [f"<h1>Loyalty program report — {e(month)}</h1>"]
+    parts = [
+        f"<h1>Loyalty program report — {e(month)}</h1>"
+        f"<p class='subtitle'>Monthly report for {e(month)}, generated "
+        f"{dt.date.today():%Y-%m-%d}; amounts in {e(currency)}.</p>"
+    ]
     w = processed / "derived" / "whatif_inputs.json"
     s = json.loads(w.read_text(encoding="utf-8")) if w.exists() else None
     if s is not None and s.get("month") not in (None, month):
