@@ -356,3 +356,28 @@ def test_kill_9_mid_run_then_backfill_publishes_whole_reports_only(workspace, re
     log = (out / MONTH / "run.log").read_text(encoding="utf-8")
     assert log.count("01_ingest_data.ipynb …") == 1  # ingested once for both months
     assert log.count("02_segment_customers.ipynb …") == 2
+
+
+def test_index_notebook_csv_and_xlsx_agree_on_lift_roi_and_liability(report_dir):
+    """One source per number: the headline figures are the same computation everywhere."""
+    import re
+
+    from loyalty_roi.present import fmt
+
+    s = pd.read_csv(report_dir / "summary.csv").set_index("figure")
+    lift, roi_v, liab = (
+        float(s.loc[k, "value"]) for k in ("Corrected lift", "ROI", "Points liability")
+    )
+    wb = load_workbook(report_dir / "loyalty_report.xlsx")
+    x = {r[0]: r[1] for r in wb["summary"].iter_rows(min_row=2, values_only=True)}
+    assert x["Corrected lift"] == pytest.approx(lift) and x["ROI"] == pytest.approx(roi_v)
+    assert x["Points liability"] == pytest.approx(liab)
+    index = re.sub(r"<[^>]+>", " ", (report_dir / "index.html").read_text(encoding="utf-8"))
+    assert fmt(lift, "change") in index and fmt(liab, "money", "DKK") in index
+    assert fmt(roi_v, "change") in index
+    nb04 = re.sub(
+        r"<[^>]+>", " ", (report_dir / "04_analyse_roi_scenarios.html").read_text("utf-8")
+    )
+    assert f"{lift:+.1%}" in nb04  # the lift table
+    assert f"DKK {liab:,.0f}" in nb04  # the liability sentence and the roll-forward's last month
+    assert f"ROI {roi_v:+.0%}" in nb04  # the verdict

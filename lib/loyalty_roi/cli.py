@@ -349,7 +349,7 @@ def _build_report_files(
     for name in ("quality_report.csv", "quality_report.json"):
         if (processed / name).exists():
             shutil.copy2(processed / name, staging / name)
-    report.export_tables(processed, staging, cfg.currency)
+    report.export_tables(processed, staging, cfg.currency, month=month)
     key = [f for f in figures if f.name.startswith("04_")][:1] or figures[:1]
     report.index_page(staging, month, processed, NOTEBOOKS, key, cfg.currency)
     report.write_manifest(

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from . import engine as eng_mod
+from .claims import cite
 
 
 @dataclass(frozen=True)
@@ -612,8 +613,9 @@ def member_sentence(values: pd.DataFrame, month: str) -> str:
         return "There are no active members or no active non-members this month to compare."
     return (
         f"Active members spent {prem:+.0%} compared with active non-members in {m:%B %Y}. This is the naive "
-        f"comparison the published 12–18% figures rest on: heavy buyers join loyalty programs, so part "
-        f"of the gap existed before they enrolled. Notebook 04 estimates the program's own effect."
+        f"comparison the published 12–18% figures rest on {cite('member_premium')}: heavy buyers join "
+        f"loyalty programs, so part of the gap existed before they enrolled. Notebook 04 estimates "
+        f"the program's own effect."
     )
 
 

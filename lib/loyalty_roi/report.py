@@ -71,6 +71,52 @@ def extract_figures(nb_path: Path, fig_dir: Path) -> list[Path]:
     return out
 
 
+def headline(processed: Path, month: str) -> pd.DataFrame:
+    """The month's headline figures — one source for the index tiles, summary.csv and the XLSX.
+
+    Columns ``figure, value, unit, note``; a figure that is not available has no
+    value and says why in ``note``.
+    """
+    from . import points
+    from .processed import load_derived_json
+
+    w = processed / "derived" / "whatif_inputs.json"
+    s = json.loads(w.read_text(encoding="utf-8")) if w.exists() else None
+    if s is not None and s.get("month") not in (None, month):
+        s = None
+    why = (load_derived_json("verdict_unavailable", processed) or {}).get("reason")
+    missing = why or "the corrected lift could not be estimated (see notebook 04)"
+    rows = []
+
+    def add(figure, value, unit, note=""):
+        rows.append({"figure": figure, "value": value, "unit": unit, "note": note})
+
+    if s is not None:
+        lo, hi = s.get("lift_ci", [None, None])
+        add(
+            "Corrected lift", s["drivers"]["lift"], "change", f"95% interval {lo:+.1%} to {hi:+.1%}"
+        )
+        add("ROI", s.get("roi"), "change", s.get("verdict", ""))
+        add("P(ROI > 0)", s.get("p_roi_positive"), "share", "share of Monte Carlo draws")
+        add("Confidence", None, "text", s.get("confidence") or "")
+    else:
+        for f, u in (("Corrected lift", "change"), ("ROI", "change"), ("P(ROI > 0)", "share")):
+            add(f, None, u, f"not available: {missing}")
+        add("Confidence", None, "text", "not available")
+    liab = points.load_liability(processed)
+    if liab is not None:
+        add(
+            "Points liability",
+            liab["liability"],
+            "money",
+            f"{liab['outstanding_points']:,} outstanding points × cost per point × the "
+            f"{liab['expected_redemption_of_outstanding']:.0%} expected to be redeemed",
+        )
+    else:
+        add("Points liability", None, "money", "not available: provide the points ledger")
+    return pd.DataFrame(rows)
+
+
 # Excel number formats per unit (units from the KPI catalogue or declared per table below)
 def _xlsx_format(unit: str, currency: str) -> str | None:
     return {
@@ -95,10 +141,13 @@ TABLE_UNITS = {
     "scorecard": {"previous": "row", "value": "row", "baseline": "row", "target_value": "row",
                   "expected_now": "row", "mom": "number", "yoy": "number"},
     "data_quality": {"_default": "count"},
+    "summary": {"value": "row"},
 }  # fmt: skip
 
 SHEET_NOTES = {
     "README": "What each sheet holds. Numbers are numeric cells in the units shown; months are dates.",
+    "summary": "The month's headline figures (the same as on index.html): lift, ROI, P(ROI > 0), "
+    "confidence, points liability; a figure without a value says why in 'note'.",
     "scorecard": "The month's KPIs: value, previous month, MoM/YoY change (pp for rates, % otherwise), "
     "target, baseline, the value the linear path to the target expects now, and status.",
     "kpi_monthly": "Every KPI of the catalogue for every month (one column per KPI).",
@@ -119,7 +168,9 @@ def _as_text(v) -> str:
     return v
 
 
-def export_tables(processed: Path, out_dir: Path, currency: str) -> dict[str, pd.DataFrame]:
+def export_tables(
+    processed: Path, out_dir: Path, currency: str, month: str | None = None
+) -> dict[str, pd.DataFrame]:
     """The main tables as CSV (raw numbers, ISO dates) plus one XLSX workbook for people.
 
     XLSX cells are numeric with number formats from the units (the KPI catalogue's
@@ -133,6 +184,8 @@ def export_tables(processed: Path, out_dir: Path, currency: str) -> dict[str, pd
     kpi_units = {k.key: k.unit for k in CATALOGUE}
     derived = processed / "derived"
     tables: dict[str, pd.DataFrame] = {}
+    if month is not None:
+        tables["summary"] = headline(processed, month)
     # target_list is the one customer-level table: ids of consenting customers only, no contact data
     for name, src in (
         ("scorecard", "scorecard_values"),
@@ -284,6 +337,25 @@ def index_page(
         f"<p class='subtitle'>Monthly report for {e(month)}, generated "
         f"{dt.date.today():%Y-%m-%d}; amounts in {e(currency)}.</p>"
     ]
+    from .present import fmt
+
+    tiles = headline(processed, month)
+    parts.append(
+        "<div class='tiles'>"
+        + "".join(
+            f"<div class='tile'><div class='tile-label'>{e(r.figure)}</div>"
+            f"<div class='tile-value'>"
+            f"{e(r.note if r.unit == 'text' and r.note else fmt(r.value, r.unit, currency))}</div>"
+            + (
+                "<div class='tile-note'>not available</div>"
+                if r.value is None and r.unit != "text"
+                else ""
+            )
+            + "</div>"
+            for r in tiles.itertuples()
+        )
+        + "</div>"
+    )
     w = processed / "derived" / "whatif_inputs.json"
     s = json.loads(w.read_text(encoding="utf-8")) if w.exists() else None
     if s is not None and s.get("month") not in (None, month):
@@ -356,6 +428,10 @@ def index_page(
         "body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;color:#222}"
         ".tbl{border-collapse:collapse;font-size:.9em}.tbl td,.tbl th{border-bottom:1px solid #ddd;"
         "padding:4px 8px;text-align:left}.verdict{background:#eef5f9;padding:.5em 1em;border-radius:6px}"
+        ".tiles{display:flex;gap:.6em;flex-wrap:wrap;margin:1em 0}.tile{flex:1 1 150px;border:1px solid "
+        "#ccd;border-radius:6px;padding:.5em .8em}.tile-label{font-size:.8em;color:#556}"
+        ".tile-value{font-size:1.35em;font-weight:600}.tile-note{font-size:.75em;color:#777}"
+        ".subtitle{color:#556}@media print{.tile{break-inside:avoid}}"
     )
     page = (
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Loyalty report {e(month)}</title>"

@@ -24,6 +24,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from .claims import cite
+
 
 @dataclass(frozen=True)
 class Drivers:
@@ -465,12 +467,6 @@ def annual_retention_and_margin(panel: pd.DataFrame, gross_margin: float) -> tup
     return float(retention), float(margin)
 
 
-RETENTION_SOURCE = (
-    "F. F. Reichheld, Bain & Company, “Prescription for cutting costs” (2001): +5 % retention "
-    "raises profit by 25–95 %"
-)
-
-
 def retention_sentence(
     panel: pd.DataFrame,
     gross_margin: float,
@@ -494,7 +490,7 @@ def retention_sentence(
         f"Annual retention is {rv['annual_retention']:.0%}; raising it to "
         f"{rv['new_retention']:.0%} raises the value of a customer from {currency} "
         f"{rv['value_before']:,.0f} to {currency} {rv['value_after']:,.0f} ({rv['change']:+.0%}) — "
-        f"{inside} the published 25–95 % range (source: {RETENTION_SOURCE})."
+        f"{inside} the published 25–95 % range {cite('retention_profit')}."
     )
 
 
