@@ -95,7 +95,10 @@ def test_report_set_is_complete(report_dir):
         "program_pnl.csv",
         "data_quality.csv",
         "target_list.csv",
+        "summary.csv",
     } <= names
+    # a printable copy for e-mail (make test installs Chromium; without it the run says so)
+    assert (report_dir / "index.pdf").read_bytes()[:4] == b"%PDF"
     assert len(list((report_dir / "figures").glob("*.png"))) >= 15
     assert not list(report_dir.parent.glob(".staging-*"))  # nothing half-built left behind
     log = (report_dir / "run.log").read_text(encoding="utf-8")

@@ -244,7 +244,7 @@ class _Run:
         for nb in NOTEBOOKS[1:]:
             params = {"config_path": cfg_path, "month": month}
             timings.append(self.notebook(nb, stage, params, month))
-        _build_report_files(stage, month, self.cfg, self.config, timings, started)
+        self.say(_build_report_files(stage, month, self.cfg, self.config, timings, started))
         self._handler.flush()
         shutil.copy2(self.log_path, stage / "run.log")
         target = self.out / month
@@ -334,7 +334,7 @@ def reports(
 
 def _build_report_files(
     staging: Path, month: str, cfg, config: Path, timings: list, started
-) -> None:
+) -> str:
     """HTML without code per notebook, figures, tables (CSV + XLSX), index page and manifest."""
     from . import report
 
@@ -351,7 +351,8 @@ def _build_report_files(
             shutil.copy2(processed / name, staging / name)
     report.export_tables(processed, staging, cfg.currency, month=month)
     key = [f for f in figures if f.name.startswith("04_")][:1] or figures[:1]
-    report.index_page(staging, month, processed, NOTEBOOKS, key, cfg.currency)
+    index = report.index_page(staging, month, processed, NOTEBOOKS, key, cfg.currency)
+    _, pdf_note = report.index_pdf(index)
     report.write_manifest(
         staging,
         {"month": month, "config": str(config)},
@@ -361,6 +362,7 @@ def _build_report_files(
         started,
         extra={"html_conversion_seconds": round(html_seconds, 2)},
     )
+    return pdf_note
 
 
 @app.command()

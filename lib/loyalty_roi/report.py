@@ -440,3 +440,34 @@ def index_page(
     f = out_dir / "index.html"
     f.write_text(page, encoding="utf-8")
     return f
+
+
+def index_pdf(index_html: Path, timeout: int = 90) -> tuple[Path | None, str]:
+    """Print ``index.html`` to ``index.pdf`` with headless Chromium when it is installed.
+
+    Returns the PDF (or None) and one line saying what happened; never fails the run.
+    """
+    import shutil
+    import tempfile
+
+    exe = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")
+                if shutil.which(n)), None)  # fmt: skip
+    if exe is None:
+        return None, (
+            "index.pdf skipped: no Chromium on this machine (apt-get install chromium gives a "
+            "printable copy of the index page)"
+        )
+    pdf = index_html.with_suffix(".pdf")
+    with tempfile.TemporaryDirectory() as profile:
+        cmd = [
+            exe, "--headless", "--disable-gpu", "--no-sandbox", "--no-pdf-header-footer",
+            f"--user-data-dir={profile}", f"--print-to-pdf={pdf}", index_html.resolve().as_uri(),
+        ]  # fmt: skip
+        try:
+            subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return None, f"index.pdf skipped: Chromium did not finish ({type(exc).__name__})"
+    if not pdf.exists() or pdf.read_bytes()[:4] != b"%PDF":
+        pdf.unlink(missing_ok=True)
+        return None, "index.pdf skipped: Chromium wrote no PDF"
+    return pdf, f"index.pdf written ({pdf.stat().st_size // 1024} KB)"
