@@ -30,8 +30,9 @@ _COST_DE = {
 }
 
 
-def _dec(x: pd.Series) -> pd.Series:
-    return x.map(lambda v: f"{v:.2f}".replace(".", ","))
+def decimal_comma(x: pd.Series) -> pd.Series:
+    """Amounts as a European export writes them: ``1234,50``; missing → empty."""
+    return x.map(lambda v: f"{v:.2f}".replace(".", ",") if pd.notna(v) else "")
 
 
 def _ddmmyyyy(x: pd.Series, with_time: bool = False) -> pd.Series:
@@ -174,9 +175,9 @@ def write_raw(data: SynthData, out_dir: str | Path, fmt: str = "export") -> Path
                 "Tidspunkt": _ddmmyyyy(x["ts"], with_time=True),
                 "Butik": x["store"],
                 "Kanal": x["channel"].map({"store": "Butik", "online": "Online"}),
-                "Brutto": _dec(x["gross_amount"]),
-                "Rabat": _dec(x["discount"]),
-                "Netto": _dec(x["net_amount"]),
+                "Brutto": decimal_comma(x["gross_amount"]),
+                "Rabat": decimal_comma(x["discount"]),
+                "Netto": decimal_comma(x["net_amount"]),
                 "Retur": x["is_return"].map(_YN_DA),
             }
         )
@@ -202,7 +203,7 @@ def write_raw(data: SynthData, out_dir: str | Path, fmt: str = "export") -> Path
                 "Datum": cr["date"].dt.strftime("%d/%m/%Y"),
                 "Kupong": cr["coupon_id"],
                 "Kampanj": cr["campaign_id"],
-                "Rabatt": _dec(cr["discount"]),
+                "Rabatt": decimal_comma(cr["discount"]),
                 "Kvitto": cr["transaction_id"],
             }
         ).to_csv(out / "kuponger.csv", sep=";", index=False, encoding="utf-8")
@@ -211,7 +212,7 @@ def write_raw(data: SynthData, out_dir: str | Path, fmt: str = "export") -> Path
             {
                 "Monat": pc["month"].dt.strftime("%Y-%m"),
                 "Kategorie": pc["category"].map(_COST_DE),
-                "Betrag": _dec(pc["amount"]),
+                "Betrag": decimal_comma(pc["amount"]),
             }
         ).to_csv(out / "program_costs.csv", sep=";", index=False, encoding="utf-8-sig")
         s = t["surveys"]

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .. import safety
+from .export import decimal_comma
 from .params import SynthData
 
 SHAPES = (
@@ -36,10 +37,6 @@ SHAPES = (
     "excel_workbook",
     "members_only",
 )
-
-
-def _dec(x: pd.Series) -> pd.Series:
-    return x.map(lambda v: f"{v:.2f}".replace(".", ",") if pd.notna(v) else "")
 
 
 def _split_lines(tx: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
@@ -149,8 +146,8 @@ def _no_enrollment_dates(data: SynthData, out: Path, rng) -> str:
             "Zeitpunkt": x["ts"].dt.strftime("%d.%m.%Y %H:%M"),
             "Filiale": x["store"],
             "Kanal": x["channel"].map({"store": "Filiale", "online": "Online"}),
-            "Betrag": _dec(x["gross_amount"]),
-            "Rabatt": _dec(x["discount"]),
+            "Betrag": decimal_comma(x["gross_amount"]),
+            "Rabatt": decimal_comma(x["discount"]),
             "Storno": x["is_return"].map({True: "Ja", False: "Nein"}),
         }
     ).to_csv(out / "belege.csv", sep=";", index=False, encoding="utf-8")
@@ -203,7 +200,7 @@ def _no_channel_returns(data: SynthData, out: Path, rng) -> str:
             "Klantnummer": x["customer_id"].fillna(""),
             "Datum": x["ts"].dt.strftime("%d-%m-%Y %H:%M:%S"),
             "Filiaal": x["store"],
-            "Bedrag": _dec(x["net_amount"]),
+            "Bedrag": decimal_comma(x["net_amount"]),
         }
     ).to_csv(out / "transacties.csv", sep=";", index=False, encoding="utf-8")
     return """\
@@ -339,8 +336,8 @@ def _members_only(data: SynthData, out: Path, rng) -> str:
             "Tid": x["ts"].dt.strftime("%d.%m.%Y %H:%M:%S"),
             "Butikk": x["store"],
             "Kanal": x["channel"].map({"store": "Butikk", "online": "Nett"}),
-            "Brutto": _dec(x["gross_amount"]),
-            "Rabatt": _dec(x["discount"]),
+            "Brutto": decimal_comma(x["gross_amount"]),
+            "Rabatt": decimal_comma(x["discount"]),
             "Retur": x["is_return"].map({True: "Ja", False: "Nei"}),
         }
     ).to_csv(out / "kvitteringer.csv", sep=";", index=False, encoding="utf-8")
