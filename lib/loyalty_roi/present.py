@@ -130,7 +130,9 @@ def table(
     """:func:`frame` as a Styler without the positional index, wrapped to the page width."""
     shown = frame(df, units, currency, index)
     return (
-        shown.style.hide(axis="index")
+        shown.style.format(escape="html")  # text from the data is shown, never interpreted
+        .format_index(escape="html", axis=1)
+        .hide(axis="index")
         .set_table_attributes('class="lr-table"')
         .set_table_styles(
             [

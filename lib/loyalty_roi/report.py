@@ -210,7 +210,7 @@ def export_tables(
     if q.exists():
         dq = pd.read_csv(q)
         for c in dq.columns:  # dicts and lists were stored as Python text: show them as text
-            if dq[c].dtype == object:
+            if dq[c].dtype == object or pd.api.types.is_string_dtype(dq[c]):
                 dq[c] = dq[c].map(
                     lambda v: (
                         _as_text(ast.literal_eval(v))
