@@ -122,7 +122,7 @@ def test_roi_notebook_runs_and_gives_a_verdict(mid_processed, tmp_path):
     assert "naive comparison" in text and "program's own effect" in text
     assert "reconciles to the point in every month" in text
     assert "**Verdict.** The program returns EUR" in text and "P(ROI > 0)" in text
-    assert "breaks even at a lift of" in text and "published 25–95% range" in text
+    assert "breaks even at a lift of" in text and "published 25–95 % range" in text
     assert images >= 6  # event study, holdouts, redemption curves, P&L, tornado, Monte Carlo
     nb = nbformat.read(tmp_path / "04.ipynb", as_version=4)
     explorer = [c for c in nb.cells if "skip-execution" in c.metadata.get("tags", [])]
