@@ -27,6 +27,8 @@ HEADERS = {
     "smd_after": "SMD after",
     "lift_lo": "Lift, low",
     "lift_hi": "Lift, high",
+    "ci_low": "95% low",
+    "ci_high": "95% high",
     "mi": "Month index",
     "nps": "NPS",
     "csat": "CSAT",
@@ -68,8 +70,9 @@ def fmt(v, unit: str, currency: str = "EUR", digits: int | None = None) -> str:
         return s.replace("-0.0 pp", "0.0 pp").replace("+0.0 pp", "0.0 pp")
     if unit == "count":
         return f"{v:,.0f}"
-    if unit == "ratio":
-        return f"{v:,.{2 if digits is None else digits}f}"
+    if unit in ("ratio", "number") and not isinstance(v, (bool, np.bool_, int, np.integer)):
+        d = 2 if digits is None else digits
+        return f"{0.0 if round(float(v), d) == 0 else v:,.{d}f}"  # never "-0.00"
     if unit == "month":
         return pd.Timestamp(v).strftime("%b %Y")
     if unit == "date":

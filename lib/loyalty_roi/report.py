@@ -427,7 +427,7 @@ def index_page(
     style = (
         "body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;color:#222}"
         ".tbl{border-collapse:collapse;font-size:.9em}.tbl td,.tbl th{border-bottom:1px solid #ddd;"
-        "padding:4px 8px;text-align:left}.verdict{background:#eef5f9;padding:.5em 1em;border-radius:6px}"
+        "padding:4px 8px;text-align:left;white-space:nowrap}.tbl td:last-child{white-space:normal}.verdict{background:#eef5f9;padding:.5em 1em;border-radius:6px}"
         ".tiles{display:flex;gap:.6em;flex-wrap:wrap;margin:1em 0}.tile{flex:1 1 150px;border:1px solid "
         "#ccd;border-radius:6px;padding:.5em .8em}.tile-label{font-size:.8em;color:#556}"
         ".tile-value{font-size:1.35em;font-weight:600}.tile-note{font-size:.75em;color:#777}"
