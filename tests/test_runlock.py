@@ -60,3 +60,33 @@ def test_cli_refuses_while_another_run_holds_the_lock(tmp_path):
     assert res.returncode == 3
     assert "already running" in res.stderr and "Traceback" not in res.stderr
     assert not (out / "2026-10").exists()
+
+
+def test_a_kernel_failure_is_one_error_line_with_the_run_kept_not_a_traceback(
+    tmp_path, monkeypatch
+):
+    """The kernel's messaging can break (e.g. 'Invalid Signature'): exit 1, one line, _failed/ kept."""
+
+    from loyalty_roi import cli, runner
+    from loyalty_roi.config import load_config
+
+    def broken(*args, **kwargs):
+        raise ValueError("Invalid Signature: b'951f40'\nmore detail")
+
+    monkeypatch.setattr(runner, "run_notebook", broken)
+    messages = []
+    monkeypatch.setattr(cli.typer, "secho", lambda m="", **kw: messages.append(str(m)))
+    out = tmp_path / "reports"
+    out.mkdir()
+    run = cli._Run(load_config(), tmp_path / "c.yml", out, 60, None)
+    try:
+        with pytest.raises(cli.typer.Exit) as e:
+            run.notebook("02_segment_customers.ipynb", tmp_path, {}, "2026-10")
+        assert e.value.exit_code == 1
+        text = "\n".join(messages)
+        assert "02_segment_customers.ipynb could not be run (the notebook kernel failed): " in text
+        assert "ValueError: Invalid Signature" in text and "Traceback" not in text
+        (failed,) = (out / "2026-10" / "_failed").iterdir()
+        assert "Invalid Signature" in (failed / "error.txt").read_text(encoding="utf-8")
+    finally:
+        run.close()

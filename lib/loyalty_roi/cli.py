@@ -120,20 +120,20 @@ class _Run:
             data_problem = exc.ename in DATA_ERRORS
             first = exc.evalue.splitlines()[0] if exc.evalue else ""
             shown = exc.evalue if data_problem else first
-            reason = f"{nb} failed at cell In [{exc.exec_count}]: {exc.ename}: {shown}"
-            self.log.error(reason)
-            failed = self.out / month / "_failed" / dt.datetime.now().strftime("%Y%m%dT%H%M%S")
-            failed.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(dest / nb, failed / nb)
-            (failed / "error.txt").write_text(
-                f"{nb}: cell In [{exc.exec_count}]: {exc.ename}: {exc.evalue}\n", encoding="utf-8"
+            self._failed(
+                nb,
+                dest,
+                month,
+                f"{nb} failed at cell In [{exc.exec_count}]: {exc.ename}: {shown}",
+                f"{nb}: cell In [{exc.exec_count}]: {exc.ename}: {exc.evalue}",
+                2 if data_problem else 1,
             )
-            self._handler.flush()
-            shutil.copy2(self.log_path, failed / "run.log")
-            if self.bar is not None:  # the reason goes on a line of its own, after the bar
-                self.bar.close()
-                self.bar = None
-            _fail(f"{reason}\n(details: {failed})", 2 if data_problem else 1)
+        except Exception as exc:  # the kernel or its messaging broke: one line, never a traceback
+            first = str(exc).splitlines()[0] if str(exc) else ""
+            reason = (
+                f"{nb} could not be run (the notebook kernel failed): {type(exc).__name__}: {first}"
+            )
+            self._failed(nb, dest, month, reason, reason, 1)
         wall = time.perf_counter() - t0
         cells = _cell_seconds(dest / nb)
         if self.bar is not None:
@@ -146,6 +146,21 @@ class _Run:
             "startup_seconds": round(max(wall - cells, 0.0), 2),
             "status": "ok",
         }
+
+    def _failed(self, nb: str, dest: Path, month: str, reason: str, detail: str, code: int):
+        """Keep the failed notebook, the error and the log under ``_failed/``; exit with ``code``."""
+        self.log.error(reason)
+        failed = self.out / month / "_failed" / dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+        failed.mkdir(parents=True, exist_ok=True)
+        if (dest / nb).exists():
+            shutil.copy2(dest / nb, failed / nb)
+        (failed / "error.txt").write_text(detail + "\n", encoding="utf-8")
+        self._handler.flush()
+        shutil.copy2(self.log_path, failed / "run.log")
+        if self.bar is not None:  # the reason goes on a line of its own, after the bar
+            self.bar.close()
+            self.bar = None
+        _fail(f"{reason}\n(details: {failed})", code)
 
     def execute(self, months: list[str] | None) -> list[str]:
         """Ingest, resolve ``months`` (``None`` = latest complete month) and publish each month."""
