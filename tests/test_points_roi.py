@@ -207,3 +207,28 @@ def test_one_liability_figure_in_the_roll_forward_and_the_sentence(small_synth):
     rf = points.roll_forward(led, 0.025, liab["expected_redemption_of_outstanding"])
     assert rf["liability"].iloc[-1] == pytest.approx(liab["liability"], rel=1e-12)
     assert f"{liab['liability']:,.0f}" in points.liability_sentence(liab, "EUR")
+
+
+def test_holdout_lift_with_negative_revenue_per_contact_has_no_interval_and_no_warning():
+    """Returns can make revenue per contact negative: the log-ratio interval is then undefined."""
+    import warnings
+
+    from loyalty_roi import holdouts
+
+    act = pd.DataFrame(
+        {
+            "campaign_id": "C1",
+            "is_holdout": [False] * 4 + [True] * 3,
+            "revenue": [-50.0, -20.0, 10.0, -5.0, 20.0, 30.0, 10.0],
+            "orders": [1, 1, 1, 1, 1, 1, 1],
+        }
+    )
+    camps = pd.DataFrame(
+        {"campaign_id": ["C1"], "name": ["x"], "type": ["email"], "start": [pd.NaT], "end": [pd.NaT],
+         "cost": [1.0]}
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = holdouts.campaign_lifts(act, camps)
+    assert out.loc[0, "lift"] == pytest.approx(-16.25 / 20 - 1)
+    assert np.isnan(out.loc[0, "lift_lo"]) and np.isnan(out.loc[0, "lift_hi"])

@@ -26,6 +26,8 @@ def campaign_lifts(
             continue
         mt, mh = t.mean(), h.mean()
         se = np.sqrt(t.var(ddof=1) / (len(t) * mt**2) + h.var(ddof=1) / (len(h) * mh**2))
+        # the log-ratio interval needs positive revenue per contact (returns can make it ≤ 0)
+        log_ratio = np.log(mt / mh) if mt > 0 else np.nan
         rows.append(
             {
                 "campaign_id": cid,
@@ -34,8 +36,8 @@ def campaign_lifts(
                 "revenue_per_contact": mt,
                 "revenue_per_holdout": mh,
                 "lift": mt / mh - 1,
-                "lift_lo": np.exp(np.log(mt / mh) - z * se) - 1,
-                "lift_hi": np.exp(np.log(mt / mh) + z * se) - 1,
+                "lift_lo": np.exp(log_ratio - z * se) - 1,
+                "lift_hi": np.exp(log_ratio + z * se) - 1,
                 "response_treated": (g.loc[~g["is_holdout"], "orders"] > 0).mean(),
                 "response_holdout": (g.loc[g["is_holdout"], "orders"] > 0).mean(),
                 "incremental_revenue": (mt - mh) * len(t),

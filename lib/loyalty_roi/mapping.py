@@ -249,16 +249,14 @@ def load_mapping(path: str | Path) -> dict[str, TableMapping]:
             continue
         spec = dict(spec)
         columns = spec.get("columns") or {}
-        spec["columns"] = {k: str(v) for k, v in columns.items() if not isinstance(v, dict)}
-        spec["derived"] = {
-            k: (v if "column" not in v or "default" in v else None)
-            for k, v in columns.items()
-            if isinstance(v, dict)
-        }
-        for k, v in list(spec["derived"].items()):  # {column: X} alone is a plain column
-            if v is None:
-                spec["columns"][k] = str(columns[k]["column"])
-                del spec["derived"][k]
+        spec["columns"], spec["derived"] = {}, {}
+        for k, v in columns.items():
+            if not isinstance(v, dict):
+                spec["columns"][k] = str(v)
+            elif set(v) == {"column"}:  # {column: X} alone is a plain column
+                spec["columns"][k] = str(v["column"])
+            else:
+                spec["derived"][k] = v
         if spec.get("aggregate") is not None:
             table = TABLES[tname]
             nums = [c.name for c in table.columns if c.kind == "float"]

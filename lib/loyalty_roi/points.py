@@ -223,18 +223,13 @@ def liability_sentence(liab: dict, currency: str) -> str:
 
 def save_liability(liab: dict, processed_dir) -> None:
     """Keep the liability computed in notebook 04 for the report's index page."""
-    import json
-    from pathlib import Path
+    from .processed import save_derived_json
 
-    f = Path(processed_dir) / "derived" / "points_liability.json"
-    f.parent.mkdir(parents=True, exist_ok=True)
-    f.write_text(json.dumps(liab, indent=2), encoding="utf-8")
+    save_derived_json(liab, "points_liability", processed_dir)
 
 
 def load_liability(processed_dir) -> dict | None:
     """The liability saved by :func:`save_liability`, or None."""
-    import json
-    from pathlib import Path
+    from .processed import load_derived_json
 
-    f = Path(processed_dir) / "derived" / "points_liability.json"
-    return json.loads(f.read_text(encoding="utf-8")) if f.exists() else None
+    return load_derived_json("points_liability", processed_dir)

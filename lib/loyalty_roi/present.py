@@ -100,6 +100,12 @@ def _default_unit(s: pd.Series) -> str:
     return "text"
 
 
+def _with_index(df: pd.DataFrame, index: bool | None) -> pd.DataFrame:
+    """The frame with a named (non-positional) index turned into columns."""
+    keep = index if index is not None else not isinstance(df.index, pd.RangeIndex)
+    return df.reset_index() if keep else df
+
+
 def frame(
     df: pd.DataFrame,
     units: dict[str, str] | None = None,
@@ -112,10 +118,7 @@ def frame(
     their dtype (integers → count, floats → number, datetimes → month or date).
     """
     units = units or {}
-    d = df.copy()
-    keep_index = index if index is not None else not isinstance(d.index, pd.RangeIndex)
-    if keep_index:
-        d = d.reset_index()
+    d = _with_index(df, index)
     out = pd.DataFrame(index=range(len(d)))
     for c in d.columns:
         s = d[c].reset_index(drop=True)
@@ -132,8 +135,11 @@ def table(
 ):
     """:func:`frame` as a Styler without the positional index, wrapped to the page width."""
     shown = frame(df, units, currency, index)
+    d = _with_index(df, index)
+    text = [header(c) for c in d.columns if ((units or {}).get(c) or _default_unit(d[c])) == "text"]
     return (
-        shown.style.format(escape="html")  # text from the data is shown, never interpreted
+        shown.style.set_properties(subset=text, **{"text-align": "left"})
+        .format(escape="html")  # text from the data is shown, never interpreted
         .format_index(escape="html", axis=1)
         .hide(axis="index")
         .set_table_attributes('class="lr-table"')

@@ -14,6 +14,7 @@ import hashlib
 import html
 import json
 import platform
+import re
 import subprocess
 from importlib import metadata
 from pathlib import Path
@@ -71,6 +72,20 @@ def extract_figures(nb_path: Path, fig_dir: Path) -> list[Path]:
     return out
 
 
+def month_summary(processed: Path, month: str) -> tuple[dict | None, str | None]:
+    """Notebook 04's saved summary for ``month`` (None if it is another month's or absent),
+    and the saved reason when no verdict could be made."""
+    from .processed import load_derived_json
+
+    s = load_derived_json("whatif_inputs", processed)
+    if s is not None and s.get("month") not in (None, month):
+        s = None  # saved by another month's run (a backfill): not this month's verdict
+    why = (load_derived_json("verdict_unavailable", processed) or {}).get("reason")
+    if why:  # the sentences around it already say "not available"
+        why = re.sub(r"^Not available[:—\s-]*", "", why)
+    return s, why
+
+
 def headline(processed: Path, month: str) -> pd.DataFrame:
     """The month's headline figures — one source for the index tiles, summary.csv and the XLSX.
 
@@ -78,13 +93,8 @@ def headline(processed: Path, month: str) -> pd.DataFrame:
     value and says why in ``note``.
     """
     from . import points
-    from .processed import load_derived_json
 
-    w = processed / "derived" / "whatif_inputs.json"
-    s = json.loads(w.read_text(encoding="utf-8")) if w.exists() else None
-    if s is not None and s.get("month") not in (None, month):
-        s = None
-    why = (load_derived_json("verdict_unavailable", processed) or {}).get("reason")
+    s, why = month_summary(processed, month)
     missing = why or "the corrected lift could not be estimated (see notebook 04)"
     rows = []
 
@@ -356,10 +366,7 @@ def index_page(
         )
         + "</div>"
     )
-    w = processed / "derived" / "whatif_inputs.json"
-    s = json.loads(w.read_text(encoding="utf-8")) if w.exists() else None
-    if s is not None and s.get("month") not in (None, month):
-        s = None  # saved by another month's run (a backfill): not this month's verdict
+    s, why = month_summary(processed, month)
     if s is not None:
         lo, hi = s.get("lift_ci", [float("nan")] * 2)
         parts.append(
@@ -380,9 +387,6 @@ def index_page(
             + "</section>"
         )
     else:
-        from .processed import load_derived_json
-
-        why = (load_derived_json("verdict_unavailable", processed) or {}).get("reason")
         parts.append(
             "<section class='verdict'><h2>Verdict</h2><p class='verdict-text'>Not available — the "
             "corrected lift could not be estimated"
