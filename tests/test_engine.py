@@ -1,5 +1,6 @@
 """The Ibis engine: hand-checked results, equality with pandas, parity DuckDB ↔ Spark."""
 
+import os
 import shutil
 
 import pandas as pd
@@ -106,3 +107,30 @@ def test_spark_gives_exactly_the_duckdb_results(small_processed):
             check_dtype=False,
             rtol=1e-9,
         )
+
+
+def test_duckdb_gets_a_memory_limit_and_spill_folder_from_the_config(tiny_processed, tmp_path):
+    from loyalty_roi.config import EngineConfig
+
+    opts = EngineConfig(memory_limit="1500MB", spill_dir=str(tmp_path / "spill"), threads=1)
+    eng = engine.connect(tiny_processed, options=opts)
+    got = eng.session.sql(
+        "select current_setting('memory_limit'), current_setting('temp_directory'), "
+        "current_setting('threads')"
+    ).fetchall()[0]
+    assert got[0] in ("1.3 GiB", "1.4 GiB") and got[1] == str(tmp_path / "spill") and got[2] == 1
+    eng.close()
+    # without a limit: the configured share of this machine's RAM (never below 1 GiB)
+    ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    limit = engine.duckdb_settings(EngineConfig(memory_share=0.25))["memory_limit"]
+    assert limit == f"{max(1024, int(ram * 0.25 / 2**20))}MiB"
+
+
+def test_engine_settings_that_cannot_work_are_refused_at_load_time():
+    from pydantic import ValidationError
+
+    from loyalty_roi.config import EngineConfig
+
+    for bad in ({"memory_limit": "lots"}, {"memory_share": 1.5}, {"spark_connect": "http://x"}):
+        with pytest.raises(ValidationError):
+            EngineConfig(**bad)

@@ -124,7 +124,9 @@ def test_html_is_self_contained_without_code(report_dir):
 def test_index_has_the_verdict_kpis_liability_and_links(report_dir):
     text = (report_dir / "index.html").read_text(encoding="utf-8")
     assert "class='verdict-text'>The program returns DKK" in text
-    assert "KPIs against targets" in text and "Points liability" in text
+    assert "<h2>KPIs</h2>" in text and "Points liability" in text
+    assert "<h2>What changed this month</h2>" in text
+    assert "This is the first published report" in text  # no earlier month in this output folder
     assert "data:image/png;base64" in text
     for stem in ("01_ingest_data", "04_analyse_roi_scenarios"):
         assert f"href='{stem}.html'" in text
@@ -269,11 +271,16 @@ def test_index_opens_offline_in_chromium_with_verdict_table_and_figure(report_di
             img = page.locator("img").first
             assert img.is_visible()
             assert img.evaluate("i => i.complete && i.naturalWidth > 100")
+            # the KPI rows carry a trend line each, and "what changed" leads with sentences
+            assert page.locator("table.kpis svg.spark").count() >= 5
+            assert page.locator("section.changes li").count() >= 3
             page.screenshot(path=str(ARTIFACTS / "report_index.png"), full_page=True)
             for f in sorted(report_dir.glob("0*.html")):
                 page.goto(f.as_uri())
                 assert page.locator("img").count() > 0, f.name
                 assert page.locator("img").first.evaluate("i => i.complete && i.naturalWidth > 0")
+                if f.name.startswith("04_"):  # kept for review with the index screenshot
+                    page.screenshot(path=str(ARTIFACTS / "report_04.png"), full_page=True)
         finally:
             browser.close()
     assert requests == []  # nothing needs the network

@@ -108,6 +108,38 @@ def test_workbook_has_no_nan_text(shape_report):
                 assert not (isinstance(v, str) and BAD.fullmatch(v.strip())), (shape, ws.title, v)
 
 
+def test_members_only_pages_render_in_chromium_and_are_kept_as_screenshots(shape_report):
+    """The members-only shape's index and notebook 04 as a reader sees them (test-artifacts/)."""
+    shape, report = shape_report
+    if shape != "members_only":
+        pytest.skip(
+            "screenshots are kept for the members-only shape (the demo's are in test_report)"
+        )
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_browser import ARGS, CHROMIUM
+
+    artifacts = PROJ_ROOT / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 1400})
+            page.goto((report / "index.html").as_uri())
+            assert page.locator("section.changes li").count() >= 2
+            assert page.locator("table.kpis tr").count() > 3
+            tiles = page.locator(".tile-value").all_inner_texts()
+            assert len(tiles) == 5 and all(t.strip() for t in tiles)
+            page.screenshot(path=str(artifacts / "shape_members_only_index.png"), full_page=True)
+            page.goto((report / "04_analyse_roi_scenarios.html").as_uri())
+            assert "no non-member to compare with" in page.inner_text("body")
+            page.screenshot(path=str(artifacts / "shape_members_only_04.png"), full_page=True)
+        finally:
+            browser.close()
+    for name in ("shape_members_only_index.png", "shape_members_only_04.png"):
+        assert (artifacts / name).stat().st_size > 20_000
+
+
 def test_the_matrix_covers_the_shapes_of_the_issue():
     covered = " ".join(SHAPES)
     for need in ("members_only", "no_members", "no_holdouts", "no_ledger", "no_costs", "months_12",

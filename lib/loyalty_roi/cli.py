@@ -351,7 +351,7 @@ def _build_report_files(
     staging: Path, month: str, cfg, config: Path, timings: list, started
 ) -> str:
     """HTML without code per notebook, figures, tables (CSV + XLSX), index page and manifest."""
-    from . import report
+    from . import frontpage, report
 
     processed = cfg.data.processed_path
     figures = []
@@ -366,8 +366,11 @@ def _build_report_files(
             shutil.copy2(processed / name, staging / name)
     report.export_tables(processed, staging, cfg.currency, month=month)
     key = [f for f in figures if f.name.startswith("04_")][:1] or figures[:1]
-    index = report.index_page(staging, month, processed, NOTEBOOKS, key, cfg.currency)
-    _, pdf_note = report.index_pdf(index)
+    earlier = [staging.parent, staging.parent.parent]  # this run's months, then published ones
+    index = frontpage.index_page(
+        staging, month, processed, NOTEBOOKS, key, cfg.currency, published=earlier
+    )
+    _, pdf_note = frontpage.index_pdf(index)
     report.write_manifest(
         staging,
         {"month": month, "config": str(config)},

@@ -211,7 +211,32 @@ class PrivacyConfig(_Strict):
 
 
 class EngineConfig(_Strict):
+    """Where and how the engine runs (see the ``engine`` section of ``workbook.yml``)."""
+
     backend: Literal["duckdb", "pyspark"] = "duckdb"
+    # DuckDB: a memory limit in DuckDB's syntax ("4GB"); empty = memory_share of this machine's RAM
+    memory_limit: str | None = None
+    memory_share: float = Field(0.125, gt=0, le=0.9)
+    spill_dir: str | None = None  # where DuckDB spills past its limit; empty = the system temp dir
+    threads: int | None = Field(None, ge=1)
+    # PySpark: a master URL (local[2], spark://host:7077) or a Spark Connect URL (sc://host:15002)
+    master: str = "local[2]"
+    spark_connect: str | None = None
+    spark_conf: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.memory_limit is not None and not re.fullmatch(
+            r"\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*", self.memory_limit
+        ):
+            raise ValueError(
+                f"engine.memory_limit '{self.memory_limit}' is not a size: write e.g. 4GB or 512MB"
+            )
+        if self.spark_connect is not None and not self.spark_connect.startswith("sc://"):
+            raise ValueError(
+                f"engine.spark_connect '{self.spark_connect}' must start with sc:// (e.g. sc://host:15002)"
+            )
+        return self
 
 
 class WorkbookConfig(_Strict):

@@ -83,6 +83,15 @@ class Engine:
     def has(self, name: str) -> bool:
         return name in self.tables
 
+    def close(self) -> None:
+        """Release the backend's memory once a notebook's engine work is done.
+
+        A DuckDB connection is closed; a Spark session is left to its run (it is
+        shared, and stopping it would end the other notebooks' work).
+        """
+        if self.backend == "duckdb":
+            self.session.close()
+
     def table(self, name: str) -> ir.Table:
         return self.tables[name]
 
@@ -119,41 +128,82 @@ def _spark_pandas_notice_silenced():
         yield
 
 
-def spark_session(app_name: str = "loyalty-roi"):
-    """A local Spark session (``local[2]``, UTC, quiet) for the PySpark backend."""
+def spark_session(app_name: str = "loyalty-roi", options=None):
+    """The Spark session of the PySpark backend (UTC, quiet).
+
+    ``options`` is the config's ``engine`` section: ``spark_connect`` (``sc://…``)
+    connects to a Spark Connect server, otherwise ``master`` (``local[2]`` by
+    default, ``spark://host:7077`` for a standalone cluster); ``spark_conf`` adds
+    settings.  An existing session with the same master is reused (one per kernel).
+    """
     os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
     from pyspark.sql import SparkSession
 
     with _spark_pandas_notice_silenced():
-        return _build_spark(SparkSession, app_name)
+        return _build_spark(SparkSession, app_name, options)
 
 
-def _build_spark(SparkSession, app_name: str):
-    spark = (
-        SparkSession.builder.master("local[2]")
-        .appName(app_name)
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
+def _build_spark(SparkSession, app_name: str, options=None):
+    remote = getattr(options, "spark_connect", None)
+    b = SparkSession.builder.appName(app_name)
+    if remote:
+        b = b.remote(remote)
+    else:
+        b = (
+            b.master(getattr(options, "master", None) or "local[2]")
+            .config("spark.driver.bindAddress", "127.0.0.1")
+            .config("spark.driver.host", "127.0.0.1")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+        )
+    b = (
+        b.config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.sql.ansi.enabled", "false")
-        .getOrCreate()
     )
-    spark.sparkContext.setLogLevel("ERROR")
+    for k, v in (getattr(options, "spark_conf", None) or {}).items():
+        b = b.config(k, v)
+    spark = b.getOrCreate()
+    if not remote:
+        spark.sparkContext.setLogLevel("ERROR")
     return spark
 
 
-def connect(processed_dir: str | Path, backend: str = "duckdb", spark=None) -> Engine:
-    """Register the processed Parquet tables on ``backend`` (``duckdb`` or ``pyspark``)."""
+def duckdb_settings(options=None) -> dict[str, object]:
+    """DuckDB's memory limit, spill folder and threads from the config's ``engine`` section.
+
+    Without ``memory_limit`` the limit is ``memory_share`` of this machine's RAM,
+    so a large month spills to disk instead of being killed.
+    """
+    import tempfile
+
+    limit = getattr(options, "memory_limit", None)
+    if not limit:
+        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        share = getattr(options, "memory_share", 0.125)
+        limit = f"{max(1024, int(ram * share / 2**20))}MiB"
+    spill = getattr(options, "spill_dir", None) or str(
+        Path(tempfile.gettempdir()) / "loyalty-roi-duckdb"
+    )
+    out = {"memory_limit": limit.replace(" ", ""), "temp_directory": spill}
+    if getattr(options, "threads", None):
+        out["threads"] = int(options.threads)
+    return out
+
+
+def connect(processed_dir: str | Path, backend: str = "duckdb", spark=None, options=None) -> Engine:
+    """Register the processed Parquet tables on ``backend`` (``duckdb`` or ``pyspark``).
+
+    ``options`` is the config's ``engine`` section (memory limit and spill folder
+    for DuckDB; master, Spark Connect URL and settings for Spark).
+    """
     d = Path(processed_dir)
     if backend == "duckdb":
         import duckdb
 
-        session = duckdb.connect()
+        session = duckdb.connect(config=duckdb_settings(options))
     elif backend == "pyspark":
-        session = spark or spark_session()
+        session = spark or spark_session(options=options)
         with _spark_pandas_notice_silenced():
             _ = (
                 ibis.pyspark
@@ -172,7 +222,7 @@ def connect(processed_dir: str | Path, backend: str = "duckdb", spark=None) -> E
                 f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM read_parquet('{path}')"
             )
         else:
-            session.read.parquet(str(f)).createOrReplaceTempView(view)
+            session.read.parquet(str(f.resolve())).createOrReplaceTempView(view)
         eng.tables[name] = contract_table(name)
     return eng
 
@@ -251,20 +301,34 @@ def customer_month_panel_expr(eng: Engine, start_mi: int, end_mi: int) -> ir.Tab
         )
     p = p.mutate(active=p.orders > 0, engaged=(p.orders > 0) | (p.point_events > 0))
     if eng.has("tier_history"):
+        # tier as of each month: the last change up to that month, carried forward — one
+        # change per (customer, month), then a running group number, never a range join
         th = eng.table("tier_history")
-        th = th.select(
-            th_customer=th.customer_id,
-            th_mi=month_index(th.date),
-            th_date=th.date,
-            to_tier=th.to_tier,
+        first = c.select(f_customer=c.customer_id, f_mi=c.first_mi)
+        th = th.inner_join(first, th.customer_id == first.f_customer)
+        # a change before the customer's first panel month holds from that month on
+        th = th.mutate(th_mi=ibis.greatest(month_index(th.date), th.f_mi, ibis.literal(start_mi)))
+        last = th.group_by([th.customer_id, th.th_mi]).aggregate(th_tier=th.to_tier.argmax(th.date))
+        p = p.left_join(last, [p.customer_id == last.customer_id, p.mi == last.th_mi]).drop(
+            "customer_id_right", "th_mi"
         )
-        keys = p.select("customer_id", "mi")
-        j = keys.inner_join(th, [keys.customer_id == th.th_customer, th.th_mi <= keys.mi])
-        tiers = j.group_by(["customer_id", "mi"]).aggregate(tier=j.to_tier.argmax(j.th_date))
-        p = p.left_join(tiers, ["customer_id", "mi"]).drop("customer_id_right", "mi_right")
+        w = ibis.window(group_by=p.customer_id, order_by=p.mi, preceding=None, following=0)
+        p = p.mutate(tier_run=p.th_tier.notnull().cast("int64").sum().over(w))
+        p = p.mutate(tier=p.th_tier.max().over(ibis.window(group_by=[p.customer_id, p.tier_run])))
         p = p.mutate(tier=p.is_member.ifelse(p.tier, ibis.null("string")))
     else:
         p = p.mutate(tier=ibis.null("string"))
+    # counts as 32-bit integers: a backend's SUM of integers may be a 128-bit decimal
+    # (DuckDB HUGEINT), which costs 1.3 GiB per column at 10M rows to convert to pandas
+    counts = (
+        "orders",
+        "returns",
+        "points_earned",
+        "points_redeemed",
+        "points_expired",
+        "point_events",
+    )
+    p = p.mutate(**{c: p[c].cast("int32") for c in counts})
     return p.select(
         "customer_id",
         "mi",
@@ -283,11 +347,13 @@ def customer_month_panel_expr(eng: Engine, start_mi: int, end_mi: int) -> ir.Tab
         "is_member",
         "months_since_enrollment",
         "tier",
-    )
+    ).order_by(["customer_id", "mi"])
 
 
-def _finish(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    df = df.sort_values(keys, kind="stable").reset_index(drop=True)
+def _finish(df: pd.DataFrame, keys: list[str] | None) -> pd.DataFrame:
+    """Sort by ``keys`` (``None``: the engine already sorted it) and add ``month`` after ``mi``."""
+    if keys:
+        df = df.sort_values(keys, kind="stable").reset_index(drop=True)
     if "mi" in df.columns:
         df.insert(df.columns.get_loc("mi") + 1, "month", month_from_index(df["mi"]))
     return df
@@ -310,7 +376,7 @@ def customer_month_panel(
     end_mi = index_of_month(end) if end else hi
     df = eng.execute(customer_month_panel_expr(eng, start_mi, end_mi))
     df["months_since_enrollment"] = df["months_since_enrollment"].astype("Int64")
-    return _finish(df, ["customer_id", "mi"])
+    return _finish(df, None)  # sorted by customer_id, mi in the engine (binary order, as pandas)
 
 
 def rfm_summary_expr(eng: Engine, as_of_mi: int) -> ir.Table:
@@ -425,8 +491,8 @@ def store_month_totals(eng: Engine) -> pd.DataFrame:
 
 
 def engine_from_config(cfg, spark=None) -> Engine:
-    """Connect to the processed tables with the backend chosen in the config."""
-    return connect(cfg.data.processed_path, cfg.engine.backend, spark=spark)
+    """Connect to the processed tables with the backend and its settings from the config."""
+    return connect(cfg.data.processed_path, cfg.engine.backend, spark=spark, options=cfg.engine)
 
 
 def campaign_window_activity_expr(eng: Engine) -> ir.Table:

@@ -453,32 +453,6 @@ def _ratios(t_blocks, c_blocks, shares, pre: int, post: int) -> tuple[float, np.
     return lift, ev
 
 
-def verdict_sentence(naive: dict, did: DidResult) -> str:
-    """Naive vs corrected lift in one paragraph (or the corrected lift alone when no naive one exists)."""
-    effect = (
-        f"the program's own effect is {did.lift:+.1%} (95% interval {did.ci[0]:+.1%} to "
-        f"{did.ci[1]:+.1%}, {did.treated:,} members)"
-    )
-    if naive.get("reason") or not np.isfinite(naive["lift"]):
-        why = naive.get("reason") or "Not meaningful on this data: no naive comparison exists."
-        return (
-            f"{why} Comparing each new member's change around enrollment with similar customers "
-            f"who had not joined yet, {effect}."
-        )
-    if naive["lift"] <= did.lift:
-        tail = "Here the naive figure does not overstate it."
-    else:
-        ratio = naive["lift"] / did.lift if did.lift > 0 else np.inf
-        tail = "The naive figure overstates it " + (
-            f"{ratio:.1f}-fold." if np.isfinite(ratio) else "entirely."
-        )
-    return (
-        f"Members spend {naive['lift']:+.0%} more per month than non-members (naive comparison), but "
-        f"after matching each new member to similar customers and comparing their change around "
-        f"enrollment, {effect}. {tail}"
-    )
-
-
 def lift_table(naive: dict, did: DidResult, truth: float | None = None) -> pd.DataFrame:
     """Naive and corrected lift side by side (and the planted truth for the demo data)."""
     rows = []

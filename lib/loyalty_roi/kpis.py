@@ -511,13 +511,18 @@ def scorecard(
 
 
 def format_value(value: float, unit: str, currency: str = "EUR") -> str:
-    """A KPI value as text: 12.3 %, EUR 45.60, 1,234, NPS +23."""
+    """A KPI value as text in its catalogue unit: 12.3 %, EUR 45.60, 1,234, NPS +23.
+
+    Money, shares and counts are formatted by :func:`loyalty_roi.present.fmt`,
+    the one presentation layer; the KPI-only units (points, orders, NPS, score) here.
+    """
+    from .present import DASH, fmt
+
     if pd.isna(value):
-        return "—"
+        return DASH
+    if unit in ("share", "money", "count"):
+        return fmt(value, unit, currency)
     return {
-        "share": f"{value:.1%}",
-        "money": f"{currency} {value:,.2f}",
-        "count": f"{value:,.0f}",
         "points": f"{value:,.0f}",
         "orders": f"{value:.2f}",
         "nps": f"{value:+.0f}",

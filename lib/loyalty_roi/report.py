@@ -11,10 +11,8 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import html
 import json
 import platform
-import re
 import subprocess
 from importlib import metadata
 from pathlib import Path
@@ -70,61 +68,6 @@ def extract_figures(nb_path: Path, fig_dir: Path) -> list[Path]:
                 f.write_bytes(base64.b64decode(png))
                 out.append(f)
     return out
-
-
-def month_summary(processed: Path, month: str) -> tuple[dict | None, str | None]:
-    """Notebook 04's saved summary for ``month`` (None if it is another month's or absent),
-    and the saved reason when no verdict could be made."""
-    from .processed import load_derived_json
-
-    s = load_derived_json("whatif_inputs", processed)
-    if s is not None and s.get("month") not in (None, month):
-        s = None  # saved by another month's run (a backfill): not this month's verdict
-    why = (load_derived_json("verdict_unavailable", processed) or {}).get("reason")
-    if why:  # the sentences around it already say "not available"
-        why = re.sub(r"^Not available[:—\s-]*", "", why)
-    return s, why
-
-
-def headline(processed: Path, month: str) -> pd.DataFrame:
-    """The month's headline figures — one source for the index tiles, summary.csv and the XLSX.
-
-    Columns ``figure, value, unit, note``; a figure that is not available has no
-    value and says why in ``note``.
-    """
-    from . import points
-
-    s, why = month_summary(processed, month)
-    missing = why or "the corrected lift could not be estimated (see notebook 04)"
-    rows = []
-
-    def add(figure, value, unit, note=""):
-        rows.append({"figure": figure, "value": value, "unit": unit, "note": note})
-
-    if s is not None:
-        lo, hi = s.get("lift_ci", [None, None])
-        add(
-            "Corrected lift", s["drivers"]["lift"], "change", f"95% interval {lo:+.1%} to {hi:+.1%}"
-        )
-        add("ROI", s.get("roi"), "change", s.get("verdict", ""))
-        add("P(ROI > 0)", s.get("p_roi_positive"), "share", "share of Monte Carlo draws")
-        add("Confidence", None, "text", s.get("confidence") or "")
-    else:
-        for f, u in (("Corrected lift", "change"), ("ROI", "change"), ("P(ROI > 0)", "share")):
-            add(f, None, u, f"not available: {missing}")
-        add("Confidence", None, "text", "not available")
-    liab = points.load_liability(processed)
-    if liab is not None:
-        add(
-            "Points liability",
-            liab["liability"],
-            "money",
-            f"{liab['outstanding_points']:,} outstanding points × cost per point × the "
-            f"{liab['expected_redemption_of_outstanding']:.0%} expected to be redeemed",
-        )
-    else:
-        add("Points liability", None, "money", "not available: provide the points ledger")
-    return pd.DataFrame(rows)
 
 
 # Excel number formats per unit (units from the KPI catalogue or declared per table below)
@@ -195,6 +138,8 @@ def export_tables(
     derived = processed / "derived"
     tables: dict[str, pd.DataFrame] = {}
     if month is not None:
+        from .frontpage import headline
+
         tables["summary"] = headline(processed, month)
     # target_list is the one customer-level table: ids of consenting customers only, no contact data
     for name, src in (
@@ -326,152 +271,3 @@ def write_manifest(
     f = out_dir / "manifest.json"
     f.write_text(json.dumps(manifest, indent=2, default=str), encoding="utf-8")
     return f
-
-
-def _table_html(df: pd.DataFrame) -> str:
-    return df.to_html(index=False, escape=True, classes="tbl", border=0, na_rep="—")
-
-
-def index_page(
-    out_dir: Path,
-    month: str,
-    processed: Path,
-    notebooks: list[str],
-    figures: list[Path],
-    currency: str,
-) -> Path:
-    """``index.html``: the executive summary with links to every section."""
-    e = html.escape
-    parts = [
-        f"<h1>Loyalty program report — {e(month)}</h1>"
-        f"<p class='subtitle'>Monthly report for {e(month)}, generated "
-        f"{dt.date.today():%Y-%m-%d}; amounts in {e(currency)}.</p>"
-    ]
-    from .present import fmt
-
-    tiles = headline(processed, month)
-    parts.append(
-        "<div class='tiles'>"
-        + "".join(
-            f"<div class='tile'><div class='tile-label'>{e(r.figure)}</div>"
-            f"<div class='tile-value'>"
-            f"{e(r.note if r.unit == 'text' and r.note else fmt(r.value, r.unit, currency))}</div>"
-            + (
-                "<div class='tile-note'>not available</div>"
-                if r.value is None and r.unit != "text"
-                else ""
-            )
-            + "</div>"
-            for r in tiles.itertuples()
-        )
-        + "</div>"
-    )
-    s, why = month_summary(processed, month)
-    if s is not None:
-        lo, hi = s.get("lift_ci", [float("nan")] * 2)
-        parts.append(
-            "<section class='verdict'><h2>Verdict</h2>"
-            f"<p class='verdict-text'>{e(s.get('verdict', ''))}</p>"
-            f"<p>Corrected program lift {s['drivers']['lift']:+.1%} (95% interval {lo:+.1%} to {hi:+.1%})"
-            + (
-                f" vs the naive member/non-member comparison {s['naive_lift']:+.0%}.</p>"
-                if s.get("naive_lift") is not None and s["naive_lift"] == s["naive_lift"]
-                else f". {e(s.get('naive_reason') or 'No naive comparison on this data.')}</p>"
-            )
-            + (
-                f"<p class='confidence'><strong>Confidence: {e(s['confidence'])}</strong> — "
-                f"{e('; '.join(s.get('confidence_reasons', [])))}.</p>"
-                if s.get("confidence")
-                else ""
-            )
-            + "</section>"
-        )
-    else:
-        parts.append(
-            "<section class='verdict'><h2>Verdict</h2><p class='verdict-text'>Not available — the "
-            "corrected lift could not be estimated"
-            + (f": {e(why)}" if why else " (see notebook 04)")
-            + "</p></section>"
-        )
-    sc = processed / "derived" / "scorecard.parquet"
-    if sc.exists():
-        card = pd.read_parquet(sc)
-        tracked = card[card["target"] != "—"]
-        parts.append(
-            "<h2>KPIs against targets</h2>" + _table_html(tracked if len(tracked) else card.head(8))
-        )
-    from . import points
-
-    liab = points.load_liability(processed)
-    parts.append(
-        "<h2>Points liability</h2><p>"
-        + (
-            e(points.liability_sentence(liab, currency))
-            if liab is not None
-            else "Not available — provide the points ledger (every earn, redemption and expiry) "
-            "to value the outstanding points."
-        )
-        + "</p>"
-    )
-    if figures:
-        f = figures[0]
-        data = base64.b64encode(f.read_bytes()).decode()
-        parts.append(
-            f"<h2>Key figure</h2><img alt='{e(f.stem)}' src='data:image/png;base64,{data}' width='720'>"
-        )
-    parts.append(
-        "<h2>Sections</h2><ul>"
-        + "".join(
-            f"<li><a href='{e(Path(nb).stem)}.html'>{e(Path(nb).stem.replace('_', ' '))}</a></li>"
-            for nb in notebooks
-        )
-        + "</ul><p>Tables: <a href='loyalty_report.xlsx'>loyalty_report.xlsx</a> and CSV files; figures in "
-        "<code>figures/</code>; run details in <a href='manifest.json'>manifest.json</a>.</p>"
-    )
-    style = (
-        "body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;color:#222}"
-        ".tbl{border-collapse:collapse;font-size:.9em}.tbl td,.tbl th{border-bottom:1px solid #ddd;"
-        "padding:4px 8px;text-align:left;white-space:nowrap}.tbl td:last-child{white-space:normal}.verdict{background:#eef5f9;padding:.5em 1em;border-radius:6px}"
-        ".tiles{display:flex;gap:.6em;flex-wrap:wrap;margin:1em 0}.tile{flex:1 1 150px;border:1px solid "
-        "#ccd;border-radius:6px;padding:.5em .8em}.tile-label{font-size:.8em;color:#556}"
-        ".tile-value{font-size:1.35em;font-weight:600}.tile-note{font-size:.75em;color:#777}"
-        ".subtitle{color:#556}@media print{.tile{break-inside:avoid}}"
-    )
-    page = (
-        f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Loyalty report {e(month)}</title>"
-        f"<style>{style}</style></head><body>{''.join(parts)}</body></html>"
-    )
-    f = out_dir / "index.html"
-    f.write_text(page, encoding="utf-8")
-    return f
-
-
-def index_pdf(index_html: Path, timeout: int = 90) -> tuple[Path | None, str]:
-    """Print ``index.html`` to ``index.pdf`` with headless Chromium when it is installed.
-
-    Returns the PDF (or None) and one line saying what happened; never fails the run.
-    """
-    import shutil
-    import tempfile
-
-    exe = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome")
-                if shutil.which(n)), None)  # fmt: skip
-    if exe is None:
-        return None, (
-            "index.pdf skipped: no Chromium on this machine (apt-get install chromium gives a "
-            "printable copy of the index page)"
-        )
-    pdf = index_html.with_suffix(".pdf")
-    with tempfile.TemporaryDirectory() as profile:
-        cmd = [
-            exe, "--headless", "--disable-gpu", "--no-sandbox", "--no-pdf-header-footer",
-            f"--user-data-dir={profile}", f"--print-to-pdf={pdf}", index_html.resolve().as_uri(),
-        ]  # fmt: skip
-        try:
-            subprocess.run(cmd, capture_output=True, timeout=timeout, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return None, f"index.pdf skipped: Chromium did not finish ({type(exc).__name__})"
-    if not pdf.exists() or pdf.read_bytes()[:4] != b"%PDF":
-        pdf.unlink(missing_ok=True)
-        return None, "index.pdf skipped: Chromium wrote no PDF"
-    return pdf, f"index.pdf written ({pdf.stat().st_size // 1024} KB)"

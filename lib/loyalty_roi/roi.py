@@ -435,21 +435,6 @@ def unknown_cost_sentence(campaigns: pd.DataFrame) -> str | None:
     )
 
 
-def verdict(s: dict, mc: pd.DataFrame, currency: str) -> str:
-    """The executive verdict in one sentence."""
-    lo, hi = np.percentile(mc["roi"] + 1, [5, 95])
-    pay = (
-        f"payback in {s['payback_month']:%B %Y} (month {s['payback_months']} of the period)"
-        if s["payback_month"] is not None
-        else "no payback within the period"
-    )
-    return (
-        f"The program returns {currency} {s['return_per_unit']:.2f} of incremental gross margin per "
-        f"{currency} 1 spent (90% interval {lo:.2f}–{hi:.2f}); ROI {s['roi']:+.0%}, {pay}; "
-        f"P(ROI > 0) = {(mc['roi'] > 0).mean():.0%}."
-    )
-
-
 def annual_retention_and_margin(panel: pd.DataFrame, gross_margin: float) -> tuple[float, float]:
     """Annual retention (active in the previous 12 months and again in the last 12) and gross margin per
     active customer in the last 12 months."""

@@ -28,6 +28,7 @@ from loyalty_roi import (
     incrementality,
     kpis,
     lift_checks,
+    narrative,
     points,
     roi,
     segments,
@@ -355,7 +356,7 @@ MODULES[4] = {
         ),
         code(
             "did = incrementality.matched_did(panel, exact=workshop.consent(), min_treated=workshop.MIN_TREATED)\n"
-            "display(Markdown(incrementality.verdict_sentence(incrementality.naive_lift(panel), did)))\n"
+            "display(Markdown(narrative.lift_paragraph(incrementality.naive_lift(panel), did)))\n"
             "did.event_study.round(3)"
         ),
         md(

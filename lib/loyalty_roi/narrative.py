@@ -1,0 +1,208 @@
+"""The report's verdicts and headline sentences — one home for what the report says.
+
+Notebook 04 and the index page call these functions instead of composing
+f-strings: the verdict, the naive-vs-corrected paragraph, the Monte Carlo and
+break-even sentences, the "not available" lines and the index page's "what
+changed this month".  Sentences that explain one computation in detail (a
+placebo, a liability, a cohort table) stay next to that computation.
+
+Every function returns a sentence for every input it accepts: a missing value
+becomes a stated reason, never ``nan``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .claims import cite
+
+NO_LIFT = (
+    "Not available — this section needs the corrected lift, which could not be estimated on this "
+    "data (see the first section for why and what would enable it)."
+)
+NO_PNL = (
+    "Not available — the program P&L, ROI, scenarios and the explorer need the corrected lift "
+    "(see above)."
+)
+
+
+def lift_paragraph(naive: dict, did) -> str:
+    """Naive vs corrected lift in one paragraph (or the corrected lift alone when no naive one exists)."""
+    effect = (
+        f"the program's own effect is {did.lift:+.1%} (95% interval {did.ci[0]:+.1%} to "
+        f"{did.ci[1]:+.1%}, {did.treated:,} members)"
+    )
+    if naive.get("reason") or not np.isfinite(naive["lift"]):
+        why = naive.get("reason") or "Not meaningful on this data: no naive comparison exists."
+        return (
+            f"{why} Comparing each new member's change around enrollment with similar customers "
+            f"who had not joined yet, {effect}."
+        )
+    if naive["lift"] <= did.lift:
+        tail = "Here the naive figure does not overstate it."
+    else:
+        ratio = naive["lift"] / did.lift if did.lift > 0 else np.inf
+        tail = "The naive figure overstates it " + (
+            f"{ratio:.1f}-fold." if np.isfinite(ratio) else "entirely."
+        )
+    return (
+        f"Members spend {naive['lift']:+.0%} more per month than non-members (naive comparison), but "
+        f"after matching each new member to similar customers and comparing their change around "
+        f"enrollment, {effect}. {tail}"
+    )
+
+
+def no_lift_paragraph(naive: dict, missing: str) -> str:
+    """Why there is no corrected lift, with the naive comparison (or why there is none)."""
+    naive_text = naive.get("reason") or (
+        f"Naive lift: members spend {naive['lift']:+.0%} per month vs non-members."
+    )
+    return f"{naive_text} {missing} The ROI sections below need the corrected lift and are skipped."
+
+
+def verdict(s: dict, mc: pd.DataFrame, currency: str) -> str:
+    """The executive verdict in one sentence (``s`` is :func:`loyalty_roi.roi.summary`)."""
+    lo, hi = np.percentile(mc["roi"] + 1, [5, 95])
+    pay = (
+        f"payback in {s['payback_month']:%B %Y} (month {s['payback_months']} of the period)"
+        if s["payback_month"] is not None
+        else "no payback within the period"
+    )
+    return (
+        f"The program returns {currency} {s['return_per_unit']:.2f} of incremental gross margin per "
+        f"{currency} 1 spent (90% interval {lo:.2f}–{hi:.2f}); ROI {s['roi']:+.0%}, {pay}; "
+        f"P(ROI > 0) = {(mc['roi'] > 0).mean():.0%}."
+    )
+
+
+def verdict_paragraph(s: dict, mc: pd.DataFrame, currency: str, discount_rate: float) -> str:
+    """The verdict with the cost share (against its published benchmark) and the NPV."""
+    return (
+        f"**Verdict.** {verdict(s, mc, currency)} The program costs "
+        f"{s['cost_share_of_revenue']:.2%} of revenue (about 80% of firms spend under 1.5% "
+        f"{cite('program_cost')}); NPV over the period {currency} {s['npv']:,.0f} at "
+        f"{discount_rate:.0%} a year."
+    )
+
+
+def monte_carlo_sentence(mc: pd.DataFrame) -> str:
+    """P(ROI > 0), the median and the 90 % range of the simulated ROI."""
+    r = mc["roi"]
+    return (
+        f"P(ROI > 0) = {(r > 0).mean():.0%}; median ROI {r.median():+.0%}; "
+        f"90% of draws between {r.quantile(0.05):+.0%} and {r.quantile(0.95):+.0%}."
+    )
+
+
+def break_even_sentence(break_even: float, lift: float) -> str:
+    """The break-even lift against the corrected estimate."""
+    if not np.isfinite(break_even):
+        return (
+            "The program does not break even at any lift: its costs exceed what any lift on "
+            "members' revenue returns in margin over the period."
+        )
+    side = "above" if lift > break_even else "below"
+    return (
+        f"The program breaks even at a lift of {break_even:+.1%} on members' revenue; the "
+        f"corrected estimate is {lift:+.1%} ({side} break-even)."
+    )
+
+
+def roll_forward_sentence(reconciles: pd.Series) -> str:
+    """Whether the points roll-forward reconciles with the ledger's running balance."""
+    ok = "reconciles to the point in every month" if reconciles.all() else "DOES NOT reconcile"
+    return f"The roll-forward {ok} with the ledger's running balance."
+
+
+def _change_text(v: float, unit: str) -> str:
+    u = "pp" if unit == "share" else ("points" if unit == "nps" else "%")
+    return f"{abs(v):.1f} {u}"
+
+
+def what_changed(
+    card: pd.DataFrame | None,
+    now: pd.DataFrame,
+    before: pd.DataFrame | None,
+    before_month: str | None = None,
+    currency: str = "EUR",
+    n: int = 3,
+) -> list[str]:
+    """The index page's "what changed this month": a few sentences a director reads first.
+
+    ``card`` is the month's scorecard (:func:`loyalty_roi.kpis.scorecard`; ``None``
+    when the KPI notebook did not run); ``now`` and ``before`` are the headline
+    figures (:func:`loyalty_roi.frontpage.headline`) of this month and of the last
+    report published before it (``None`` when there is none).  Lists the largest
+    KPI movements with whether they are good news, the targets by status, and how
+    the headline figures moved since the previous report.
+    """
+    from .present import fmt
+
+    out = []
+    if card is None:
+        out.append("No KPI scorecard this month (the KPI notebook did not run).")
+    else:
+        moved = card[card["higher_is_better"].notna() & card["mom"].notna() & (card["mom"] != 0)]
+        moved = moved.assign(size=moved["mom"].abs()).sort_values("size", ascending=False).head(n)
+        for r in moved.itertuples():
+            good = (r.mom > 0) == bool(r.higher_is_better)
+            verb = "rose" if r.mom > 0 else "fell"
+            out.append(
+                f"{r.kpi} {verb} {_change_text(r.mom, r.unit)} on the month "
+                f"({'good news' if good else 'a worsening'})."
+            )
+        if not len(moved):
+            out.append("No KPI can be compared with the previous month: it is not in the data.")
+        statuses = card["status"].astype(str)
+        counts = {s: int((statuses == s).sum()) for s in ("on track", "at risk", "off track")}
+        infeasible = int(statuses.str.startswith("infeasible").sum())
+        if sum(counts.values()) or infeasible:
+            listed = ", ".join(f"{v} {k}" for k, v in counts.items() if v)
+            out.append(
+                f"Targets: {listed or 'none measurable'}."
+                + (
+                    f" {infeasible} target(s) cannot be reached as set (see the KPI notebook)."
+                    if infeasible
+                    else ""
+                )
+            )
+        else:
+            out.append(
+                "No KPI has a target: set them under kpi.targets in the config to track them."
+            )
+    if before is None:
+        out.append("This is the first published report: there is no earlier one to compare with.")
+        return out
+    b = before.set_index("figure")
+    parts = []
+    for r in now.itertuples():
+        if r.figure not in b.index:
+            continue
+        old = b.loc[r.figure]
+        if r.unit == "text":
+            if r.note and old["note"] and str(old["note"]) != r.note:
+                parts.append(f"{r.figure.lower()} {old['note']} → {r.note}")
+            continue
+        if pd.isna(old["value"]) and r.value is None:
+            continue
+        was, is_ = fmt(old["value"], r.unit, currency), fmt(r.value, r.unit, currency)
+        if was != is_:
+            parts.append(f"{r.figure} {was} → {is_}")
+    since = f"Since the {before_month} report" if before_month else "Since the previous report"
+    out.append(
+        f"{since}: " + "; ".join(parts) + "."
+        if parts
+        else f"{since}: the headline figures are unchanged."
+    )
+    return out
+
+
+def bullets(sentences: list[str]) -> str:
+    """Sentences as a Markdown bullet list."""
+    return "\n".join(f"- {s}" for s in sentences)
+
+
+def cost_source_sentence(source: str) -> str:
+    """Where the program's running costs come from."""
+    return f"Running costs (platform, marketing and staff) come from the {source}."

@@ -1,0 +1,112 @@
+"""The PySpark backend pointed at a Spark standalone cluster by configuration alone.
+
+A master and one worker are started on 127.0.0.1 by the test (``spark-class``
+from the pyspark package), the engine connects with ``engine.master:
+spark://127.0.0.1:<port>`` from a config file, and the panel, RFM, store totals
+and cohorts must equal DuckDB's — computed by the cluster's executor, not
+inside the driver.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from loyalty_roi import config, engine
+
+from .test_browser import free_port, wait_for_port
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def spark_cluster(tmp_path_factory):
+    if shutil.which("java") is None:
+        pytest.skip("Java is not installed: the PySpark backend needs a Java 17 runtime")
+    pyspark = pytest.importorskip("pyspark", reason="install the 'spark' extra (make test does)")
+    home = Path(pyspark.__file__).parent
+    log = tmp_path_factory.mktemp("spark-logs")
+    env = {**os.environ, "SPARK_HOME": str(home), "SPARK_LOCAL_IP": "127.0.0.1",
+           "SPARK_WORKER_DIR": str(log / "work")}  # fmt: skip
+    port, ui, wport, wui = free_port(), free_port(), free_port(), free_port()
+    cls = [str(home / "bin" / "spark-class")]
+    procs = []
+    try:
+        procs.append(subprocess.Popen(
+            [*cls, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+             "--port", str(port), "--webui-port", str(ui)],
+            env=env, stdout=open(log / "master.log", "wb"), stderr=subprocess.STDOUT,
+            start_new_session=True,
+        ))  # fmt: skip
+        wait_for_port(port, procs[0], timeout=120)
+        procs.append(subprocess.Popen(
+            [*cls, "org.apache.spark.deploy.worker.Worker", f"spark://127.0.0.1:{port}",
+             "--host", "127.0.0.1", "--port", str(wport), "--webui-port", str(wui),
+             "--cores", "1", "--memory", "1g"],
+            env=env, stdout=open(log / "worker.log", "wb"), stderr=subprocess.STDOUT,
+            start_new_session=True,
+        ))  # fmt: skip
+        wait_for_port(wport, procs[1], timeout=120)
+        yield f"spark://127.0.0.1:{port}"
+    finally:
+        for p in reversed(procs):
+            try:
+                os.killpg(p.pid, signal.SIGTERM)
+                p.wait(timeout=30)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                os.killpg(p.pid, signal.SIGKILL)
+
+
+def test_the_report_engine_runs_on_a_standalone_cluster_from_the_config(
+    spark_cluster, small_processed, tmp_path
+):
+    from pyspark.sql import SparkSession
+
+    if (active := SparkSession.getActiveSession()) is not None:
+        active.stop()  # one SparkContext per JVM: a local session of another test would be reused
+    cfg_file = tmp_path / "workbook.yml"
+    cfg_file.write_text(
+        yaml.safe_dump(
+            {
+                "data": {"processed_dir": str(small_processed)},
+                "engine": {
+                    "backend": "pyspark",
+                    "master": spark_cluster,
+                    "spark_conf": {"spark.executor.memory": "1g", "spark.cores.max": "1"},
+                },
+            }
+        ),
+        encoding="utf-8",
+    )
+    cfg = config.load_config(cfg_file)
+    es = engine.engine_from_config(cfg)
+    try:
+        sc = es.session.sparkContext
+        assert sc.master == spark_cluster
+        deadline = time.time() + 90  # the worker's executor registers with the driver
+        while sc._jsc.sc().getExecutorMemoryStatus().size() < 2 and time.time() < deadline:
+            time.sleep(1)
+        assert sc._jsc.sc().getExecutorMemoryStatus().size() >= 2, "no executor joined"
+        ed = engine.connect(small_processed)
+        for fn in (engine.customer_month_panel, engine.rfm_summary, engine.store_month_totals):
+            pd.testing.assert_frame_equal(fn(es), fn(ed), check_dtype=False, rtol=1e-9)
+        pd.testing.assert_frame_equal(
+            engine.cohort_matrix(es, "acquisition"),
+            engine.cohort_matrix(ed, "acquisition"),
+            check_dtype=False,
+            rtol=1e-9,
+        )
+        # the work ran in the worker's executor, not in the driver
+        execs = sc._jsc.sc().statusStore().executorList(True)
+        tasks = {execs.apply(i).id(): execs.apply(i).totalTasks() for i in range(execs.size())}
+        assert sum(n for ex, n in tasks.items() if ex != "driver") > 0, tasks
+    finally:
+        es.session.stop()
