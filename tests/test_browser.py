@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from loyalty_roi import roi, widgets
+from loyalty_roi import artefacts, roi, widgets
 from loyalty_roi.config import PROJ_ROOT
 
 pytestmark = pytest.mark.slow
@@ -66,7 +66,7 @@ def dashboard(tmp_path):
     )
     base = roi.Drivers(lift=0.15, gross_margin=0.35, cost_per_point=0.025, redemption_rate=0.7)
     processed = tmp_path / "processed"
-    roi.save_inputs(processed / "derived" / "whatif_inputs.json", data, base, 0.03, 0.08, "EUR")
+    artefacts.save(roi.summary_payload(data, base, 0.03, 0.08, "EUR"), "report_summary", processed)
     cfg = tmp_path / "cfg.yml"
     cfg.write_text(f"data:\n  processed_dir: {processed}\n", encoding="utf-8")
     port = free_port()

@@ -142,7 +142,7 @@ def test_roi_notebook_says_what_is_missing(mid_processed, tmp_path):
     assert not errors
     assert "Not available — provide the `points_ledger` table" in text
     assert "Not available: no `campaigns` table" in text
-    assert "Costs from: config" in text
+    assert "Running costs (platform, marketing and staff) come from the config" in text
 
 
 def test_roi_notebook_on_members_only_data_estimates_and_says_how(mid_processed, tmp_path):

@@ -391,3 +391,19 @@ def test_index_notebook_csv_and_xlsx_agree_on_lift_roi_and_liability(report_dir)
     assert f"{lift:+.1%}" in nb04  # the lift table
     assert f"DKK {liab:,.0f}" in nb04  # the liability sentence and the roll-forward's last month
     assert f"ROI {roi_v:+.0%}" in nb04  # the verdict
+
+
+def test_a_long_sheet_is_cut_in_the_xlsx_and_complete_in_the_csv(tmp_path, monkeypatch):
+    from loyalty_roi import report as rep
+
+    monkeypatch.setattr(rep, "XLSX_MAX_ROWS", 100)
+    derived = tmp_path / "processed" / "derived"
+    derived.mkdir(parents=True)
+    targets = pd.DataFrame({"customer_id": [f"c{i:04d}" for i in range(250)], "action": "win back"})
+    targets.to_parquet(derived / "target_list.parquet")
+    rep.export_tables(tmp_path / "processed", tmp_path / "out", "EUR")
+    assert len(pd.read_csv(tmp_path / "out" / "target_list.csv")) == 250
+    wb = load_workbook(tmp_path / "out" / "loyalty_report.xlsx")
+    assert wb["target_list"].max_row == 101  # header + the first 100
+    notes = {r[0]: r[1] for r in wb["README"].iter_rows(min_row=2, values_only=True)}
+    assert "First 100 of 250 rows; every row is in target_list.csv." in notes["target_list"]

@@ -1,5 +1,6 @@
 """RFM segment names and campaign target lists on frames small enough to check by hand."""
 
+import numpy as np
 import pandas as pd
 
 from loyalty_roi import segments
@@ -92,3 +93,16 @@ def test_cohort_sentence_leaves_out_the_left_censored_first_cohort():
     assert "best cohort (2025-03) reached 30%" in s and "On average 25%" in s
     assert "first cohort (2025-01) holds everyone who was already a customer" in s
     assert "(2025-01) reached 90%" in segments.cohort_sentence(long)
+
+
+def test_silhouette_curve_on_a_fitting_sample_finds_the_planted_clusters():
+    """Past ``fit_max`` customers k-means is fitted on a sample; four planted blobs are still found."""
+    rng = np.random.default_rng(3)
+    centres = np.array([[0, 0, 0], [8, 0, 0], [0, 8, 0], [0, 0, 8]], dtype=float)
+    x = np.vstack([c + rng.normal(size=(3000, 3)) for c in centres])
+    f = pd.DataFrame(x, columns=["recency_days", "tenure_months", "points_balance"])
+    full = segments.silhouette_curve(f, range(2, 7), sample=1000, fit_max=20_000)
+    sampled = segments.silhouette_curve(f, range(2, 7), sample=1000, fit_max=2_000)
+    for curve in (full, sampled):
+        assert curve.loc[curve["silhouette"].idxmax(), "k"] == 4
+    assert np.allclose(full["silhouette"], sampled["silhouette"], atol=0.02)

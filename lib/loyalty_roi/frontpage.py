@@ -34,12 +34,12 @@ TREND_MONTHS = 13
 def month_summary(processed: Path, month: str) -> tuple[dict | None, str | None]:
     """Notebook 04's saved summary for ``month`` (None if it is another month's or absent),
     and the saved reason when no verdict could be made."""
-    from .processed import load_derived_json
+    from . import artefacts
 
-    s = load_derived_json("whatif_inputs", processed)
+    s = artefacts.load("report_summary", processed)
     if s is not None and s.get("month") not in (None, month):
         s = None  # saved by another month's run (a backfill): not this month's verdict
-    why = (load_derived_json("verdict_unavailable", processed) or {}).get("reason")
+    why = (artefacts.load("verdict_unavailable", processed) or {}).get("reason")
     if why:  # the sentences around it already say "not available"
         why = re.sub(r"^Not available[:—\s-]*", "", why)
     return s, why
@@ -87,8 +87,9 @@ def headline(processed: Path, month: str) -> pd.DataFrame:
 
 
 def _card(processed: Path) -> pd.DataFrame | None:
-    f = processed / "derived" / "scorecard_values.parquet"
-    return pd.read_parquet(f) if f.exists() else None
+    from . import artefacts
+
+    return artefacts.load("scorecard_values", processed)
 
 
 def previous_headline(folders: list[Path], month: str) -> tuple[str, pd.DataFrame] | None:
@@ -147,8 +148,10 @@ def kpi_section(processed: Path, card: pd.DataFrame | None, currency: str) -> st
             "<h2>KPIs</h2><p>Not available — the KPI notebook (03) did not run this month; run "
             "the full report to get the scorecard.</p>"
         )
-    f = processed / "derived" / "kpi_monthly.parquet"
-    monthly = pd.read_parquet(f).set_index("month").sort_index() if f.exists() else None
+    from . import artefacts
+
+    monthly = artefacts.load("kpi_monthly", processed)
+    monthly = monthly.set_index("month").sort_index() if monthly is not None else None
     show = card[card["target"].notna() | card["key"].isin(FRONT_KPIS)]
     show = show[show["value"].notna() | show["target"].notna()]
     disp = scorecard_display(show, currency).set_index(show.index)

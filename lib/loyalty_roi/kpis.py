@@ -248,13 +248,18 @@ class KpiInputs:
     available: set[str]
 
 
-def prepare(eng: eng_mod.Engine, panel: pd.DataFrame | None = None) -> KpiInputs:
-    """Collect what the KPIs need from the engine (the panel may be passed in when already built)."""
+def prepare(
+    eng: eng_mod.Engine,
+    panel: pd.DataFrame | None = None,
+    store_totals: pd.DataFrame | None = None,
+) -> KpiInputs:
+    """Collect what the KPIs need from the engine (the panel and store totals may be passed
+    in when already built, e.g. from :func:`loyalty_roi.artefacts.shared`)."""
     panel = panel if panel is not None else eng_mod.customer_month_panel(eng)
     has_campaigns = eng.has("campaigns") and eng.has("campaign_contacts")
     return KpiInputs(
         panel=panel,
-        store_totals=eng_mod.store_month_totals(eng),
+        store_totals=store_totals if store_totals is not None else eng_mod.store_month_totals(eng),
         surveys=eng.execute(eng.table("surveys")) if eng.has("surveys") else None,
         campaign_activity=eng_mod.campaign_window_activity(eng) if has_campaigns else None,
         campaigns=eng.execute(eng.table("campaigns")) if has_campaigns else None,

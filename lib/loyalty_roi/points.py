@@ -223,13 +223,13 @@ def liability_sentence(liab: dict, currency: str) -> str:
 
 def save_liability(liab: dict, processed_dir) -> None:
     """Keep the liability computed in notebook 04 for the report's index page."""
-    from .processed import save_derived_json
+    from . import artefacts
 
-    save_derived_json(liab, "points_liability", processed_dir)
+    artefacts.save(liab, "points_liability", processed_dir)
 
 
 def load_liability(processed_dir) -> dict | None:
     """The liability saved by :func:`save_liability`, or None."""
-    from .processed import load_derived_json
+    from . import artefacts
 
-    return load_derived_json("points_liability", processed_dir)
+    return artefacts.load("points_liability", processed_dir)

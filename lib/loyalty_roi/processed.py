@@ -1,9 +1,9 @@
-"""The processed-data folder: canonical Parquet tables, quarantine, quality report, derived tables.
+"""The processed-data folder: canonical Parquet tables, quarantine and quality report.
 
-Ingest writes the canonical tables here; notebooks read them with
-:func:`load_processed` and keep their per-customer results (segments, CLV, the
-verdict) under ``derived/`` with :func:`save_derived` / :func:`load_derived`.
-Every write is atomic (temporary file + rename).
+Ingest writes the canonical tables here and notebooks read them with
+:func:`load_processed`; what notebooks keep for each other lives in the same
+folder under the names of :mod:`loyalty_roi.artefacts`.  Every write is atomic
+(temporary file + rename).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import safety, sanitize
+from . import artefacts, safety, sanitize
 from .errors import DataError, Issue
 from .schema import REQUIRED_TABLES, TABLES
 
@@ -27,8 +27,8 @@ def write_processed(out, results, quality, issues, missing, inputs, run_date) ->
     """Canonical Parquet, quarantine CSVs and the quality report, each written atomically."""
     tables = {k: r.frame for k, r in results.items()}
     # results derived from the previous tables (segments, CLV, verdict, liability) are stale now
-    safety.check_writable(out / "derived")
-    shutil.rmtree(out / "derived", ignore_errors=True)
+    safety.check_writable(artefacts.folder(out))
+    shutil.rmtree(artefacts.folder(out), ignore_errors=True)
     for name in TABLES:
         target = out / f"{name}.parquet"
         if name in tables:
@@ -81,28 +81,3 @@ def load_processed(processed_dir: str | Path) -> dict[str, pd.DataFrame]:
             ]
         )
     return tables
-
-
-def save_derived(df: pd.DataFrame, name: str, processed_dir: str | Path) -> Path:
-    """Write a derived per-customer table (segments, CLV) next to the canonical tables, atomically."""
-    path = Path(processed_dir) / "derived" / f"{name}.parquet"
-    _atomic_write_parquet(df, path)
-    return path
-
-
-def load_derived(name: str, processed_dir: str | Path) -> pd.DataFrame | None:
-    """A derived table written by an earlier notebook, or None when it has not been made."""
-    path = Path(processed_dir) / "derived" / f"{name}.parquet"
-    return pd.read_parquet(path) if path.exists() else None
-
-
-def save_derived_json(payload: dict, name: str, processed_dir: str | Path) -> Path:
-    """Write a small derived result (a reason, a verdict) as JSON, atomically."""
-    path = Path(processed_dir) / "derived" / f"{name}.json"
-    return safety.atomic_write_text(json.dumps(payload, indent=2, default=str), path)
-
-
-def load_derived_json(name: str, processed_dir: str | Path) -> dict | None:
-    """A JSON result written by :func:`save_derived_json`, or None."""
-    path = Path(processed_dir) / "derived" / f"{name}.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None

@@ -24,6 +24,7 @@ from . import sanitize
 from .config import PROJ_ROOT
 
 TEMPLATES = Path(__file__).parent / "templates"
+XLSX_MAX_ROWS = 50_000  # rows per XLSX sheet; the CSV next to it has them all
 PACKAGES = (
     "pandas",
     "numpy",
@@ -135,7 +136,8 @@ def export_tables(
     from .kpis import CATALOGUE
 
     kpi_units = {k.key: k.unit for k in CATALOGUE}
-    derived = processed / "derived"
+    from . import artefacts
+
     tables: dict[str, pd.DataFrame] = {}
     if month is not None:
         from .frontpage import headline
@@ -149,11 +151,8 @@ def export_tables(
         ("customer_segments", "customer_segments"),
         ("target_list", "target_list"),
     ):
-        f = derived / f"{src}.parquet"
-        if not f.exists() and name == "scorecard":
-            f = derived / "scorecard.parquet"  # an older run: the display version
-        if f.exists():
-            df = pd.read_parquet(f)
+        df = artefacts.load(src, processed)
+        if df is not None:
             if name == "customer_segments":  # aggregate only: no customer-level rows in a report
                 df = (
                     df.groupby("segment", observed=True)
@@ -179,13 +178,21 @@ def export_tables(
     tables = {name: sanitize.inert_frame(df) for name, df in tables.items()}
     for name, df in tables.items():
         df.to_csv(out_dir / f"{name}.csv", index=False)
+    notes = dict(SHEET_NOTES)
+    for name, df in tables.items():  # a sheet of hundreds of thousands of rows helps nobody
+        if len(df) > XLSX_MAX_ROWS:
+            notes[name] = (
+                f"{notes.get(name, '')} First {XLSX_MAX_ROWS:,} of {len(df):,} rows; every row "
+                f"is in {name}.csv."
+            ).strip()
     readme = pd.DataFrame(
-        [{"sheet": k, "content": v} for k, v in SHEET_NOTES.items() if k == "README" or k in tables]
+        [{"sheet": k, "content": v} for k, v in notes.items() if k == "README" or k in tables]
     )
     with pd.ExcelWriter(out_dir / "loyalty_report.xlsx", engine="openpyxl") as xl:
         readme.to_excel(xl, sheet_name="README", index=False)
         _layout(xl.sheets["README"], readme, {}, currency)
         for name, df in tables.items():
+            df = df.head(XLSX_MAX_ROWS)
             df.to_excel(xl, sheet_name=name[:31], index=False)
             units = {**{c: u for c, u in kpi_units.items() if c in df.columns},
                      **TABLE_UNITS.get(name, {})}  # fmt: skip

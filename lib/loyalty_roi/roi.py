@@ -479,24 +479,22 @@ def retention_sentence(
     )
 
 
-def save_inputs(
-    path,
+def summary_payload(
     data: ProgramData,
     base: Drivers,
     lift_se: float,
     annual_discount_rate: float,
     currency: str,
     extra: dict | None = None,
-) -> None:
-    """Write what the what-if explorer (and the report's summary) needs as JSON.
+) -> dict:
+    """What the what-if explorer needs, as the JSON-ready report summary.
 
-    ``extra`` adds summary figures (lift interval, naive lift, verdict, …) for the index page.
+    ``extra`` adds summary figures (lift interval, naive lift, verdict, …) for the index
+    page; notebook 04 keeps it as the ``report_summary`` artefact.
     """
-    import json
     from dataclasses import asdict
-    from pathlib import Path
 
-    payload = {
+    return {
         "months": [m.strftime("%Y-%m-%d") for m in data.months],
         "member_revenue": data.member_revenue.tolist(),
         "measured_revenue": data.measured.tolist(),
@@ -511,16 +509,10 @@ def save_inputs(
         "currency": currency,
         **(extra or {}),
     }
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(json.dumps(payload, indent=2), encoding="utf-8")
 
 
-def load_inputs(path) -> tuple[ProgramData, Drivers, dict]:
-    """Read :func:`save_inputs` output: program data, base drivers and the rest (rate, currency, se)."""
-    import json
-    from pathlib import Path
-
-    p = json.loads(Path(path).read_text(encoding="utf-8"))
+def from_summary(p: dict) -> tuple[ProgramData, Drivers, dict]:
+    """The explorer's inputs from :func:`summary_payload`: program data, base drivers and the rest."""
     months = pd.DatetimeIndex(pd.to_datetime(p["months"]), name="month")
     data = ProgramData(
         months,
