@@ -20,7 +20,7 @@ CONFIG ?= config/workbook.yml
 # Jupyter refuses to run as root (containers, CI boxes) unless told to
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help setup report reports test lint workshop workshop-data lab dashboard bench clean
+.PHONY: help setup report reports test lint workshop workshop-data lab dashboard bench bench-large clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -69,6 +69,9 @@ bench: setup $(TEST_STAMP) ## Benchmarks: report end to end, engine vs SQL vs pa
 	$(PY) bench/engine_bench.py
 	$(PY) bench/coverage.py
 	$(PY) bench/whatif_bench.py
+
+bench-large: setup $(TEST_STAMP) ## The report on ≈100M transactions (generated shard by shard; takes long)
+	$(PY) bench/report_bench.py --sizes 100M --out-name report_large
 
 dashboard: setup ## Serve the what-if explorer (notebook 05) with Voilà on http://127.0.0.1:8866
 	$(VENV)/bin/voila notebooks/05_whatif_dashboard.ipynb --no-browser --port=8866 --Voila.ip=127.0.0.1

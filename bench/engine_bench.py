@@ -108,6 +108,12 @@ def ensure_data(n_tx: int) -> Path:
     from loyalty_roi import synth
 
     t = time.perf_counter()
+    if n_tx > 20_000_000:  # streamed shard by shard: never the whole program in memory
+        from loyalty_roi.synth.large import write_sharded
+
+        write_sharded(d, n_tx)
+        print(f"generated ≈{n_tx:,} transactions in {time.perf_counter() - t:.0f} s → {d}")
+        return d
     data = synth.generate(n_customers=synth.scale_for_transactions(n_tx), seed=7)
     d.mkdir(parents=True, exist_ok=True)
     for name, df in data.tables.items():

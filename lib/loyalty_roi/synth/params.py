@@ -49,6 +49,8 @@ class SynthParams:
     anonymous_share: float = 0.20
     holdout_share: float = 0.20
     survey_rate: float = 0.02
+    # scale: the campaign plan drawn from its own stream (shards of one large program share it)
+    plan_seed: int | None = None
 
     @property
     def true_revenue_lift(self) -> float:

@@ -32,7 +32,8 @@ def generate(params: SynthParams | None = None, **kwargs) -> SynthData:
     rng = np.random.default_rng(p.seed)  # one stream, drawn from by each step in this order
     cal = simulate.calendar(p)
     pop = simulate.population(p, rng, cal)
-    campaigns = simulate.plan_campaigns(p, rng, cal)
+    plan_rng = rng if p.plan_seed is None else np.random.default_rng([p.plan_seed, 1])
+    campaigns = simulate.plan_campaigns(p, plan_rng, cal)
     bought = simulate.simulate_months(p, rng, cal, pop, campaigns)
     ledger = assemble.points(p, rng, cal, pop, bought.tx, campaigns)
     cid = np.array([f"C{i + 1:06d}" for i in range(p.n_customers)], dtype=object)
