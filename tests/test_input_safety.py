@@ -609,3 +609,32 @@ def test_data_that_cannot_carry_a_report_exits_2_before_notebook_02(
     assert needle in res.stderr and "fix" in res.stderr and "Traceback" not in res.stderr
     assert "02_segment_customers" not in res.stdout + res.stderr
     assert not list((tmp_path / "reports").glob("20*"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.text(alphabet="0123456789 +-./()@abT_x\u00e6", max_size=24),
+            st.sampled_from(
+                [
+                    "+45 20 30 40 50",
+                    "0046 70 123 45 67",
+                    "T00000001",
+                    "anne@x.dk",
+                    "2025-11-01",
+                    "4571 2345 6789 0123",
+                    "id_0045123456",
+                ]
+            ),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_the_vectorised_screen_never_misses_what_the_exact_check_finds(values):
+    """personal_mask pre-screens with Arrow kernels: it must agree with is_personal value by value."""
+    s = pd.Series(values, dtype="str")
+    got = sanitize.personal_mask(s).tolist()
+    assert got == [sanitize.is_personal(v) for v in values]

@@ -63,7 +63,9 @@ _FRACTION = re.compile(r"(\d{2}:\d{2}:\d{2})\.\d+")
 
 def as_text(s: pd.Series) -> pd.Series:
     """Source values as stripped strings; missing → ''."""
-    if s.dtype == object or pd.api.types.is_string_dtype(s):
+    if pd.api.types.is_string_dtype(s) and s.dtype != object:
+        return s.fillna("").str.strip()  # Arrow-backed text stays in Arrow (no Python objects)
+    if s.dtype == object:
         return s.astype(object).where(s.notna(), "").astype(str).str.strip()
     return s.astype(object).where(s.notna(), "").astype(str)
 

@@ -47,7 +47,8 @@ class _Rejector:
     """Collects row-level problems per (column, rule) with source line numbers."""
 
     def __init__(self, n: int, lines: np.ndarray, file: str):
-        self.reasons: list[list[str]] = [[] for _ in range(n)]
+        self.n = n
+        self.reasons: dict[int, list[str]] = defaultdict(list)  # only rows with a problem
         self.lines = lines
         self.file = file
         self.groups: dict[tuple[str | None, str, str], list[int]] = defaultdict(list)
@@ -61,7 +62,9 @@ class _Rejector:
 
     @property
     def mask(self) -> np.ndarray:
-        return np.array([bool(r) for r in self.reasons], dtype=bool)
+        m = np.zeros(self.n, dtype=bool)
+        m[[i for i, r in self.reasons.items() if r]] = True
+        return m
 
     def issues(self) -> list[Issue]:
         return [
@@ -399,9 +402,7 @@ def parse_table(
     kept = coerce_canonical(frame.loc[keep], tm.table)
     rejected = _quarantine_rows(df.loc[bad_mask], cols, tm, salt)
     rejected.insert(0, "_line", src.lines[bad_mask])
-    rejected.insert(
-        1, "_reasons", ["; ".join(r) for r, b in zip(rej.reasons, bad_mask, strict=True) if b]
-    )
+    rejected.insert(1, "_reasons", ["; ".join(rej.reasons[i]) for i in np.flatnonzero(bad_mask)])
     stats = {
         "rows_read": int(len(df)),
         "rows_kept": int(keep.sum()),

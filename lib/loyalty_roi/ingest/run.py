@@ -49,6 +49,18 @@ class IngestResult:
         return "\n".join(lines)
 
 
+def _isin(values: pd.Series, among: pd.Series) -> np.ndarray:
+    """``values.isin(among)`` for id columns, as an Arrow hash lookup (no Python objects)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not (pd.api.types.is_string_dtype(values) and pd.api.types.is_string_dtype(among)):
+        return values.isin(among.dropna().unique()).to_numpy()
+    a = pa.array(values, type=pa.large_string(), from_pandas=True)
+    known = pa.array(among.dropna().unique(), type=pa.large_string(), from_pandas=True)
+    return pc.fill_null(pc.is_in(a, value_set=known), False).to_numpy(zero_copy_only=False)
+
+
 def _orphans(res: TableResult, col: str, parent: TableResult, pcol: str, target: str) -> None:
     """Quarantine rows of ``res`` whose ``col`` is not among the parent's kept ``pcol`` values.
 
@@ -56,15 +68,13 @@ def _orphans(res: TableResult, col: str, parent: TableResult, pcol: str, target:
     naming the parent's rule, so the fix points at the cause.
     """
     f = res.frame
-    vals = f[col].to_numpy(dtype=object)
-    known = pd.Index(parent.frame[pcol].to_numpy(dtype=object))
-    orphan = f[col].notna().to_numpy() & (known.get_indexer(vals) < 0)
+    vals = f[col]
+    orphan = vals.notna().to_numpy() & ~_isin(vals, parent.frame[pcol])
     if not orphan.any():
         return
     quarantined = np.zeros(len(f), dtype=bool)
     if parent.rejected_keys is not None and len(parent.rejected_keys):
-        rk = pd.Index(parent.rejected_keys.dropna().to_numpy(dtype=object)).unique()
-        quarantined = orphan & (rk.get_indexer(vals) >= 0)
+        quarantined = orphan & _isin(vals, parent.rejected_keys)
     absent = orphan & ~quarantined
     reasons = np.where(quarantined, f"{col}: its {target} row was quarantined", "")
     reasons = np.where(absent, f"{col}: not found in {target}", reasons)
