@@ -336,11 +336,12 @@ def coerce_canonical(df: pd.DataFrame, table: str) -> pd.DataFrame:
     for col in spec.columns:
         s = df[col.name] if col.name in df.columns else pd.Series([None] * n, index=df.index)
         if col.kind == "str":
-            s = (
-                s.astype("str")
-                if not col.nullable
-                else s.astype(object).where(s.notna(), None).astype("str")
-            )
+            if not (pd.api.types.is_string_dtype(s) and s.dtype != object):  # else: text already
+                s = (
+                    s.astype("str")
+                    if not col.nullable
+                    else s.astype(object).where(s.notna(), None).astype("str")
+                )
         elif col.kind in ("date", "datetime"):
             s = pd.to_datetime(s).astype("datetime64[us]")
             if col.kind == "date":

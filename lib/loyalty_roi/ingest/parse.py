@@ -399,7 +399,7 @@ def parse_table(
             f"{len(df):,} line items summed into {int(keep_line.sum()):,} rows, one per "
             f"{cols.get(spec.key[0], spec.key[0])} (mapping: aggregate)"
         )
-    kept = coerce_canonical(frame.loc[keep], tm.table)
+    kept = coerce_canonical(frame if keep.all() else frame.loc[keep], tm.table)
     rejected = _quarantine_rows(df.loc[bad_mask], cols, tm, salt)
     rejected.insert(0, "_line", src.lines[bad_mask])
     rejected.insert(1, "_reasons", ["; ".join(rej.reasons[i]) for i in np.flatnonzero(bad_mask)])
