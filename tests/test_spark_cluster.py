@@ -1,10 +1,13 @@
-"""The PySpark backend pointed at a Spark standalone cluster by configuration alone.
+"""The PySpark backend pointed at a cluster by configuration alone.
 
-A master and one worker are started on 127.0.0.1 by the test (``spark-class``
-from the pyspark package), the engine connects with ``engine.master:
-spark://127.0.0.1:<port>`` from a config file, and the panel, RFM, store totals
-and cohorts must equal DuckDB's — computed by the cluster's executor, not
-inside the driver.
+* A standalone master and one worker are started on 127.0.0.1 by the test
+  (``spark-class`` from the pyspark package); the engine connects with
+  ``engine.master: spark://127.0.0.1:<port>`` from a config file.
+* A Spark Connect server is started on 127.0.0.1 (``spark-submit`` of the
+  server class shipped with pyspark); the engine connects with
+  ``engine.spark_connect: sc://127.0.0.1:<port>``.
+
+In both, the panel, RFM, store totals and cohorts must equal DuckDB's.
 """
 
 from __future__ import annotations
@@ -108,5 +111,59 @@ def test_the_report_engine_runs_on_a_standalone_cluster_from_the_config(
         execs = sc._jsc.sc().statusStore().executorList(True)
         tasks = {execs.apply(i).id(): execs.apply(i).totalTasks() for i in range(execs.size())}
         assert sum(n for ex, n in tasks.items() if ex != "driver") > 0, tasks
+    finally:
+        es.session.stop()
+
+
+@pytest.fixture(scope="module")
+def spark_connect_server(tmp_path_factory):
+    if shutil.which("java") is None:
+        pytest.skip("Java is not installed: the PySpark backend needs a Java 17 runtime")
+    pyspark = pytest.importorskip("pyspark", reason="install the 'spark' extra (make test does)")
+    pytest.importorskip("grpc", reason="the 'spark' extra brings the Spark Connect client")
+    home = Path(pyspark.__file__).parent
+    log = tmp_path_factory.mktemp("spark-connect")
+    env = {**os.environ, "SPARK_HOME": str(home), "SPARK_LOCAL_IP": "127.0.0.1"}
+    port = free_port()
+    proc = subprocess.Popen(
+        [str(home / "bin" / "spark-submit"), "--class",
+         "org.apache.spark.sql.connect.service.SparkConnectServer", "--master", "local[1]",
+         "--conf", f"spark.connect.grpc.binding.port={port}",
+         "--conf", "spark.connect.grpc.binding.address=127.0.0.1",
+         "--conf", "spark.ui.enabled=false", "--conf", "spark.sql.session.timeZone=UTC",
+         "spark-internal"],
+        env=env, stdout=open(log / "server.log", "wb"), stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        wait_for_port(port, proc, timeout=120)
+        yield f"sc://127.0.0.1:{port}"
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=30)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_the_report_engine_runs_on_a_spark_connect_server_from_the_config(
+    spark_connect_server, small_processed, tmp_path
+):
+    cfg_file = tmp_path / "workbook.yml"
+    cfg_file.write_text(
+        yaml.safe_dump(
+            {
+                "data": {"processed_dir": str(small_processed)},
+                "engine": {"backend": "pyspark", "spark_connect": spark_connect_server},
+            }
+        ),
+        encoding="utf-8",
+    )
+    es = engine.engine_from_config(config.load_config(cfg_file))
+    try:
+        assert type(es.session).__module__.startswith("pyspark.sql.connect")  # a remote session
+        ed = engine.connect(small_processed)
+        for fn in (engine.customer_month_panel, engine.rfm_summary, engine.store_month_totals):
+            pd.testing.assert_frame_equal(fn(es), fn(ed), check_dtype=False, rtol=1e-9)
     finally:
         es.session.stop()
