@@ -9,7 +9,9 @@ data.  ``write_shape`` writes them as Parquet with an identity mapping and a
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -121,3 +123,25 @@ def write_shape(shape: str, d: Path, customers: int = 800, seed: int = 7) -> Pat
     }
     (d / "config.yml").write_text(json.dumps(cfg), encoding="utf-8")
     return d / "config.yml"
+
+
+def visible_text(page: str) -> str:
+    page = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", page, flags=re.S)
+    page = re.sub(r"<img[^>]*>", " [figure] ", page)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
+
+
+def empty_sections(page: str) -> list[str]:
+    """``##`` headings followed by nothing (no text, table row or figure) before the next heading.
+
+    A table with a header and no rows is nothing: its header text does not count.
+    """
+    parts = re.split(r"<h[12][^>]*>", page)
+    empty = []
+    for part in parts[1:]:
+        heading, _, body = part.partition("</h")
+        body = body.split(">", 1)[1] if ">" in body else ""
+        body = re.sub(r"<table(?:(?!<td).)*?</table>", " ", body, flags=re.S)  # no data cell
+        if not visible_text(body).replace("¶", "").strip():
+            empty.append(visible_text(heading).replace("¶", "").strip())
+    return empty

@@ -407,3 +407,14 @@ def test_a_long_sheet_is_cut_in_the_xlsx_and_complete_in_the_csv(tmp_path, monke
     assert wb["target_list"].max_row == 101  # header + the first 100
     notes = {r[0]: r[1] for r in wb["README"].iter_rows(min_row=2, values_only=True)}
     assert "First 100 of 250 rows; every row is in target_list.csv." in notes["target_list"]
+
+
+def test_demo_pages_have_no_empty_section_or_table(report_dir):
+    """The demo's pages, checked like the data shapes': a table of headers only is empty."""
+    from .report_shapes import empty_sections
+
+    assert empty_sections("<h2>S</h2><table><tr><th>Lift</th></tr></table><h2>T</h2><p>x</p>") == [
+        "S"
+    ]
+    for page in sorted(report_dir.glob("*.html")):
+        assert not empty_sections(page.read_text(encoding="utf-8")), page.name

@@ -8,7 +8,6 @@ shape's own statement (why a section is not available or not meaningful).
 
 from __future__ import annotations
 
-import html
 import re
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from openpyxl import load_workbook
 
 from loyalty_roi.config import PROJ_ROOT
 
-from .report_shapes import SHAPES, write_shape
+from .report_shapes import SHAPES, empty_sections, visible_text, write_shape
 
 pytestmark = pytest.mark.slow
 BAD = re.compile(r"(?<![\w-])(nan|NaN|NaT|None|inf|-inf)(?![\w-])|\+nan%")
@@ -46,24 +45,6 @@ EXPECT = {
         "03_calculate_kpis.html": "so it needs 12 months of purchases; the data has 6",
     },
 }
-
-
-def visible_text(page: str) -> str:
-    page = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", page, flags=re.S)
-    page = re.sub(r"<img[^>]*>", " [figure] ", page)
-    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
-
-
-def empty_sections(page: str) -> list[str]:
-    """``##`` headings followed by nothing (no text, table or figure) before the next heading."""
-    parts = re.split(r"<h[12][^>]*>", page)
-    empty = []
-    for part in parts[1:]:
-        heading, _, body = part.partition("</h")
-        body = body.split(">", 1)[1] if ">" in body else ""
-        if not visible_text(body).replace("¶", "").strip():
-            empty.append(visible_text(heading).replace("¶", "").strip())
-    return empty
 
 
 @pytest.fixture(scope="module", params=list(SHAPES))

@@ -21,6 +21,11 @@ NO_LIFT = (
     "Not available — this section needs the corrected lift, which could not be estimated on this "
     "data (see the first section for why and what would enable it)."
 )
+NO_SCENARIOS = (
+    "Not available — no named scenarios in the config: add them under `scenarios:` (e.g. "
+    "conservative, base and optimistic, each with a lift factor, margin, redemption rate and cost "
+    "factor) to compare them here."
+)
 NO_PNL = (
     "Not available — the program P&L, ROI, scenarios and the explorer need the corrected lift "
     "(see above)."
@@ -80,8 +85,8 @@ def verdict_paragraph(s: dict, mc: pd.DataFrame, currency: str, discount_rate: f
     """The verdict with the cost share (against its published benchmark) and the NPV."""
     return (
         f"**Verdict.** {verdict(s, mc, currency)} The program costs "
-        f"{s['cost_share_of_revenue']:.2%} of revenue (about 80% of firms spend under 1.5% "
-        f"{cite('program_cost')}); NPV over the period {currency} {s['npv']:,.0f} at "
+        f"{s['cost_share_of_revenue']:.2%} of revenue; about 80% of firms spend under 1.5% "
+        f"{cite('program_cost')}. NPV over the period: {currency} {s['npv']:,.0f} at "
         f"{discount_rate:.0%} a year."
     )
 
