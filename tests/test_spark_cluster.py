@@ -30,6 +30,16 @@ from .test_browser import free_port, wait_for_port
 pytestmark = pytest.mark.slow
 
 
+def _stop(*procs: subprocess.Popen) -> None:
+    """Stop servers started by a fixture, by process group (the JVM and its launcher script)."""
+    for p in procs:
+        try:
+            os.killpg(p.pid, signal.SIGTERM)
+            p.wait(timeout=30)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(p.pid, signal.SIGKILL)
+
+
 @pytest.fixture(scope="module")
 def spark_cluster(tmp_path_factory):
     if shutil.which("java") is None:
@@ -60,12 +70,7 @@ def spark_cluster(tmp_path_factory):
         wait_for_port(wport, procs[1], timeout=120)
         yield f"spark://127.0.0.1:{port}"
     finally:
-        for p in reversed(procs):
-            try:
-                os.killpg(p.pid, signal.SIGTERM)
-                p.wait(timeout=30)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                os.killpg(p.pid, signal.SIGKILL)
+        _stop(*reversed(procs))
 
 
 def test_the_report_engine_runs_on_a_standalone_cluster_from_the_config(
@@ -139,11 +144,7 @@ def spark_connect_server(tmp_path_factory):
         wait_for_port(port, proc, timeout=120)
         yield f"sc://127.0.0.1:{port}"
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=30)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            os.killpg(proc.pid, signal.SIGKILL)
+        _stop(proc)
 
 
 def test_the_report_engine_runs_on_a_spark_connect_server_from_the_config(
