@@ -353,7 +353,7 @@ def coerce_canonical(df: pd.DataFrame, table: str) -> pd.DataFrame:
         elif col.kind == "int":
             s = s.astype("int64")
         out[col.name] = s.reset_index(drop=True)
-    return pd.DataFrame(out)
+    return pd.DataFrame(out, copy=False)  # the columns are new already: no second copy
 
 
 def pandera_schema(table: str) -> pa.DataFrameSchema:

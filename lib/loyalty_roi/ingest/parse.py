@@ -383,7 +383,8 @@ def parse_table(
 
     for hcol, srccol in tm.pii.items():
         out[hcol] = pseudonymise(df[srccol], salt, hcol)
-    frame = pd.DataFrame(out, index=df.index)
+    frame = pd.DataFrame(out, index=df.index, copy=False)
+    del out  # the frame holds the parsed columns; no second copy at 10M rows
     notes.update(_protect_personal_text(frame, spec, salt))
 
     line_items = tm.aggregate is not None
