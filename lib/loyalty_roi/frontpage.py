@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .kpis import STATUS_COLORS
+
 # KPIs shown on the front page besides those with a target (in catalogue order)
 FRONT_KPIS = (
     "active_customers",
@@ -27,7 +29,11 @@ FRONT_KPIS = (
     "retention_rate",
     "redemption_rate",
 )
-STATUS_CLASS = {"on track": "ok", "at risk": "risk", "off track": "off"}
+STATUS_CLASS = {
+    "on track": "ok",
+    "at risk": "risk",
+    "off track": "off",
+}  # colours: kpis.STATUS_COLORS
 TREND_MONTHS = 13
 
 
@@ -84,12 +90,6 @@ def headline(processed: Path, month: str) -> pd.DataFrame:
     else:
         add("Points liability", None, "money", "not available: provide the points ledger")
     return pd.DataFrame(rows)
-
-
-def _card(processed: Path) -> pd.DataFrame | None:
-    from . import artefacts
-
-    return artefacts.load("scorecard_values", processed)
 
 
 def previous_headline(folders: list[Path], month: str) -> tuple[str, pd.DataFrame] | None:
@@ -261,7 +261,9 @@ def index_page(
             + (f": {e(why)}" if why else " (see notebook 04)")
             + "</p></section>"
         )
-    card = _card(processed)
+    from . import artefacts
+
+    card = artefacts.load("scorecard_values", processed)
     before = previous_headline(published, month) if published is not None else None
     parts.append(
         "<section class='changes'><h2>What changed this month</h2><ul>"
@@ -310,8 +312,8 @@ def index_page(
         "#ccd;border-radius:6px;padding:.5em .8em}.tile-label{font-size:.8em;color:#556}"
         ".tile-value{font-size:1.35em;font-weight:600}.tile-note{font-size:.75em;color:#777}"
         ".subtitle{color:#556}@media print{.tile{break-inside:avoid}}"
-        ".ok{background:#d8f0d2}.risk{background:#fdebc8}.off{background:#f6d0d0}"
-        ".good{color:#1b7a2f}.bad{color:#b3261e}.spark{vertical-align:middle}"
+        + "".join(f".{STATUS_CLASS[k]}{{background:{c}}}" for k, c in STATUS_COLORS.items())
+        + ".good{color:#1b7a2f}.bad{color:#b3261e}.spark{vertical-align:middle}"
         ".tbl td.num{text-align:right}.footnote{font-size:.85em;color:#556;margin:.2em 0}"
         ".changes li{margin:.2em 0}"
     )

@@ -372,6 +372,15 @@ def availability(available: set[str]) -> dict[str, str | None]:
     return res
 
 
+def change_unit(unit: str, short: bool = False) -> str:
+    """The unit of a KPI's MoM/YoY change: pp for rates, points for NPS, % otherwise."""
+    if unit == "share":
+        return "pp"
+    if unit == "nps":
+        return "pts" if short else "points"
+    return "%"
+
+
 def _change(cur: float, prev: float, kpi: Kpi) -> float:
     """Change from ``prev`` to ``cur``: percentage points for rates and NPS, relative change otherwise."""
     if pd.isna(cur) or pd.isna(prev):
@@ -544,7 +553,7 @@ def describe(
     if mom is None or pd.isna(mom):
         move = "has no previous month to compare with"
     else:
-        unit = "pp" if k.is_rate else ("points" if k.unit == "nps" else "%")
+        unit = change_unit(k.unit)
         verb = "rose" if mom > 0 else ("fell" if mom < 0 else "was unchanged")
         move = f"{verb} {abs(mom):.1f} {unit} MoM" if mom != 0 else verb + " MoM"
     s = f"{k.name} {move}"
@@ -570,7 +579,7 @@ def scorecard_display(card: pd.DataFrame, currency: str) -> pd.DataFrame:
         v = row[col]
         if pd.isna(v):
             return "—"
-        unit = "pp" if row["unit"] == "share" else ("pts" if row["unit"] == "nps" else "%")
+        unit = change_unit(row["unit"], short=True)
         text = f"{v:+.1f}"
         return f"{'0.0' if text in ('+0.0', '-0.0') else text} {unit}"  # never "−0.0 pp"
 

@@ -120,11 +120,6 @@ def roll_forward_sentence(reconciles: pd.Series) -> str:
     return f"The roll-forward {ok} with the ledger's running balance."
 
 
-def _change_text(v: float, unit: str) -> str:
-    u = "pp" if unit == "share" else ("points" if unit == "nps" else "%")
-    return f"{abs(v):.1f} {u}"
-
-
 def what_changed(
     card: pd.DataFrame | None,
     now: pd.DataFrame,
@@ -142,19 +137,20 @@ def what_changed(
     KPI movements with whether they are good news, the targets by status, and how
     the headline figures moved since the previous report.
     """
+    from .kpis import biggest_movements, change_unit
     from .present import fmt
 
     out = []
     if card is None:
         out.append("No KPI scorecard this month (the KPI notebook did not run).")
     else:
-        moved = card[card["higher_is_better"].notna() & card["mom"].notna() & (card["mom"] != 0)]
-        moved = moved.assign(size=moved["mom"].abs()).sort_values("size", ascending=False).head(n)
+        moved = biggest_movements(card, n)
+        moved = moved[moved["mom"] != 0]  # an unchanged KPI is no news
         for r in moved.itertuples():
             good = (r.mom > 0) == bool(r.higher_is_better)
             verb = "rose" if r.mom > 0 else "fell"
             out.append(
-                f"{r.kpi} {verb} {_change_text(r.mom, r.unit)} on the month "
+                f"{r.kpi} {verb} {abs(r.mom):.1f} {change_unit(r.unit)} on the month "
                 f"({'good news' if good else 'a worsening'})."
             )
         if not len(moved):
