@@ -56,8 +56,10 @@ reports: setup ## Backfill monthly reports for a range: make reports FROM=2026-0
 	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make reports FROM=YYYY-MM TO=YYYY-MM"; exit 2; }
 	$(PY) -m loyalty_roi.cli reports --from $(FROM) --to $(TO) --config $(CONFIG)
 
+# two workers (pytest-xdist); a file's tests stay on one worker so module fixtures are built once
+TEST_WORKERS ?= 2
 test: setup $(TEST_STAMP) lint ## Lint, then the library, notebook and browser tests
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 lint: setup ## ruff on the library, tests and notebooks; notebooks committed without outputs
 	$(VENV)/bin/ruff check lib tests notebooks
