@@ -164,3 +164,33 @@ def test_cli_validate_prints_a_one_line_reason_not_a_traceback(tmp_path):
     assert res.returncode == 2
     assert "customers.csv" in res.stderr and "no data rows" in res.stderr and "fix:" in res.stderr
     assert "Traceback" not in res.stderr + res.stdout
+
+
+def test_runs_started_side_by_side_each_talk_to_their_own_kernel(tmp_path):
+    # two report runs (or two test workers) start kernels at the same moment from the
+    # same working directory; with jupyter_client's default IPC socket names they
+    # picked the same sockets and failed with "Invalid Signature"
+    src = tmp_path / "pid.ipynb"
+    cells = [nbformat.v4.new_code_cell("import time; time.sleep(0.5); print('kernel ok')")]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), src)
+    code = (
+        "import sys; from loyalty_roi import runner\n"
+        "for i in range(3): runner.run_notebook(sys.argv[1], sys.argv[2] + str(i) + '.ipynb')"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(src), str(tmp_path / f"out{n}_")],
+            cwd=PROJ_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for n in range(3)
+    ]
+    outs = [p.communicate(timeout=300)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], "\n".join(outs)
+    for n in range(3):
+        for i in range(3):
+            nb = nbformat.read(tmp_path / f"out{n}_{i}.ipynb", as_version=4)
+            assert nb.cells[0].outputs[0]["text"] == "kernel ok\n"
+    assert not list(PROJ_ROOT.glob("kernel-ipc-*")), "sockets left in the project folder"

@@ -7,6 +7,8 @@ kernel transport (local sockets instead of unencrypted TCP ports).
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +21,27 @@ DEFAULT_TIMEOUT = 900  # seconds per cell
 
 
 class IPCKernelManager(AsyncKernelManager):
-    """Kernel manager that talks to the kernel over IPC sockets, not TCP."""
+    """Kernel manager that talks to the kernel over IPC sockets, not TCP.
+
+    The sockets live in a private temporary folder per kernel.  jupyter_client's
+    default (``kernel-ipc-N`` in the working directory) picks the first free
+    ``N`` by looking for files, so two runs started side by side from the same
+    folder could pick the same sockets and talk to each other's kernel.
+    """
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("transport", "ipc")
+        if kwargs["transport"] == "ipc" and "ip" not in kwargs:
+            self._socket_dir = tempfile.mkdtemp(prefix="loyalty-roi-kernel-")
+            kwargs["ip"] = str(Path(self._socket_dir) / "kernel")
         super().__init__(**kwargs)
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart and getattr(self, "_socket_dir", None):
+            shutil.rmtree(self._socket_dir, ignore_errors=True)
+
+    cleanup_resources = _async_cleanup_resources  # type: ignore[assignment]
 
 
 def notebook_path(name: str) -> Path:
