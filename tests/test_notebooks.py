@@ -194,3 +194,40 @@ def test_runs_started_side_by_side_each_talk_to_their_own_kernel(tmp_path):
             nb = nbformat.read(tmp_path / f"out{n}_{i}.ipynb", as_version=4)
             assert nb.cells[0].outputs[0]["text"] == "kernel ok\n"
     assert not list(PROJ_ROOT.glob("kernel-ipc-*")), "sockets left in the project folder"
+
+
+def test_a_kernel_session_runs_notebooks_in_turn_each_from_an_empty_namespace(tmp_path):
+    first = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                "import os, matplotlib.pyplot as plt\nx = 1\nplt.figure()\nprint(os.getpid())"
+            )
+        ]
+    )
+    later = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                "import os, matplotlib.pyplot as plt\n"
+                "print(os.getpid(), 'x' in globals(), len(plt.get_fignums()), os.getcwd())"
+            )
+        ]
+    )
+    nbformat.write(first, tmp_path / "first.ipynb")
+    nbformat.write(later, tmp_path / "later.ipynb")
+    out = []
+    with runner.KernelSession() as session:
+        for i, name in enumerate(["first", "later", "later"]):
+            runner.run_notebook(
+                tmp_path / f"{name}.ipynb", tmp_path / f"out{i}.ipynb", session=session
+            )
+            out.append(
+                nbformat.read(tmp_path / f"out{i}.ipynb", as_version=4)
+                .cells[-1]
+                .outputs[0]["text"]
+                .split()
+            )
+        km = session.km
+    pid = out[0][0]
+    # the same kernel process ran all three, and the later ones saw nothing of the first
+    assert out[1] == out[2] == [pid, "False", "0", str(PROJ_ROOT)]
+    assert session.km is None and not km.has_kernel  # stopped when the session closed

@@ -96,8 +96,12 @@ class _Run:
         self.log.info(msg)
         (self.bar.write if self.bar is not None else typer.echo)(msg)
 
-    def notebook(self, nb: str, dest: Path, params: dict, month: str) -> dict:
-        """Run one notebook into ``dest``; on failure record it under ``_failed/`` and exit 1."""
+    def notebook(self, nb: str, dest: Path, params: dict, month: str, session=None) -> dict:
+        """Run one notebook into ``dest``; on failure record it under ``_failed/`` and exit 1.
+
+        ``session`` (a :class:`~loyalty_roi.runner.KernelSession`) runs it in a kernel
+        shared with the month's other notebooks instead of a new one.
+        """
         from papermill.exceptions import PapermillExecutionError
 
         from .runner import notebook_path, run_notebook
@@ -114,6 +118,7 @@ class _Run:
                 params,
                 timeout=self.timeout,
                 log_output=True,
+                session=session,
                 progress_bar={"desc": f"  cells of {nb}", "leave": False, "position": 1},
             )
         except PapermillExecutionError as exc:
@@ -256,9 +261,12 @@ class _Run:
         for f in ingest_dir.glob(f"{Path(NOTEBOOKS[0]).stem}.*"):  # notebook + its HTML
             shutil.copy2(f, stage / f.name)
         timings = [t_ingest]
-        for nb in NOTEBOOKS[1:]:
-            params = {"config_path": cfg_path, "month": month}
-            timings.append(self.notebook(nb, stage, params, month))
+        from .runner import KernelSession
+
+        with KernelSession() as session:  # one kernel for 02–04: start-up and imports paid once
+            for nb in NOTEBOOKS[1:]:
+                params = {"config_path": cfg_path, "month": month}
+                timings.append(self.notebook(nb, stage, params, month, session=session))
         self.say(_build_report_files(stage, month, self.cfg, self.config, timings, started))
         self._handler.flush()
         shutil.copy2(self.log_path, stage / "run.log")

@@ -380,10 +380,13 @@ def customer_month_panel(
 
 
 def rfm_summary_expr(eng: Engine, as_of_mi: int) -> ir.Table:
-    tx = _tx_identified(eng)
-    tx = tx.filter(tx.mi <= as_of_mi)
+    end = pd.Timestamp(month_from_index(pd.Series([as_of_mi + 1])).iloc[0])
+    end_epoch = end.timestamp()
+    tx = eng.table("transactions")
+    # a bound on the timestamp, not on a month index computed per row: same rows, and
+    # the scan can skip row groups by their min/max
+    tx = tx.filter(tx.customer_id.notnull() & (tx.ts < ibis.literal(end.to_pydatetime())))
     sales = tx.filter(~tx.is_return)
-    end_epoch = (pd.Timestamp(month_from_index(pd.Series([as_of_mi + 1])).iloc[0])).timestamp()
     s = sales.group_by("customer_id").aggregate(
         first_ts=sales.ts.min(),
         last_ts=sales.ts.max(),
@@ -417,8 +420,7 @@ def rfm_summary(eng: Engine, as_of: str | None = None) -> pd.DataFrame:
     ``aov`` (monetary / frequency).  Customers without an order are absent.
     """
     as_of_mi = index_of_month(as_of) if as_of else data_months(eng)[1]
-    df = eng.execute(rfm_summary_expr(eng, as_of_mi))
-    return df.sort_values("customer_id", kind="stable").reset_index(drop=True)
+    return eng.execute(rfm_summary_expr(eng, as_of_mi).order_by("customer_id"))
 
 
 def cohort_matrix_expr(eng: Engine, kind: str, start_mi: int, end_mi: int) -> ir.Table:

@@ -44,6 +44,79 @@ class IPCKernelManager(AsyncKernelManager):
     cleanup_resources = _async_cleanup_resources  # type: ignore[assignment]
 
 
+# run in a shared kernel between two notebooks: the next notebook starts from an empty
+# namespace and no open figure, as in a fresh kernel, but with its imports already loaded
+_RESET = """\
+%reset -f
+import gc as _gc
+import matplotlib.pyplot as _plt
+_plt.close("all")
+_gc.collect()
+try:
+    import ctypes as _ct
+    _ct.CDLL("libc.so.6").malloc_trim(0)  # hand freed pages back: the next notebook starts small
+except OSError:
+    pass
+del _gc, _plt
+"""
+
+
+class KernelSession:
+    """One kernel that runs several notebooks in turn (a report's notebooks 02–04).
+
+    Starting a kernel and importing pandas, matplotlib, the engine and PyMC costs
+    seconds per notebook; a run that executes three notebooks for one month pays
+    it once.  Between notebooks the namespace is reset (``%reset -f``), figures are
+    closed and freed memory is returned, so each notebook still starts from nothing
+    of the previous one: it stays runnable on its own in JupyterLab, and the tests
+    run each notebook in a fresh kernel as well.
+    """
+
+    def __init__(self, kernel_name: str = KERNEL_NAME) -> None:
+        self.kernel_name = kernel_name
+        self.km: IPCKernelManager | None = None
+        self.used = False
+
+    def manager(self, startup_timeout: int = 60) -> IPCKernelManager:
+        """The started kernel's manager, reset for the next notebook when it has run one."""
+        from jupyter_core.utils import run_sync
+
+        if self.km is None or not run_sync(self.km.is_alive)():
+            self.close()
+            self.km = IPCKernelManager(kernel_name=self.kernel_name)
+            run_sync(self.km.start_kernel)(cwd=str(PROJ_ROOT))
+            self.used = False
+        elif self.used:
+            kc = self.km.blocking_client()
+            kc.start_channels()
+            try:
+                kc.wait_for_ready(timeout=startup_timeout)
+                reply = kc.execute_interactive(_RESET, timeout=startup_timeout, store_history=False)
+                if reply["content"]["status"] != "ok":
+                    raise RuntimeError(f"the kernel could not be reset: {reply['content']}")
+            finally:
+                kc.stop_channels()
+        self.used = True
+        return self.km
+
+    def close(self) -> None:
+        """Shut the kernel down (idempotent)."""
+        from jupyter_core.utils import run_sync
+
+        if self.km is not None:
+            try:
+                run_sync(self.km.shutdown_kernel)(now=True)
+            except Exception:  # already gone: nothing to stop
+                pass
+            self.km = None
+
+    def __enter__(self) -> KernelSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def notebook_path(name: str) -> Path:
     """Path of a workbook notebook by file name (``01_ingest_data.ipynb``)."""
     return NOTEBOOKS_DIR / name
@@ -56,16 +129,20 @@ def run_notebook(
     timeout: int = DEFAULT_TIMEOUT,
     progress_bar: bool = False,
     kernel_name: str = KERNEL_NAME,
+    session: KernelSession | None = None,
     **kwargs: Any,
 ):
     """Execute ``src`` with papermill into ``dst``; raises ``PapermillExecutionError`` on failure.
 
     The working directory is the project root, so notebooks behave the same
-    under JupyterLab, papermill, tests and the CLI.
+    under JupyterLab, papermill, tests and the CLI.  With a :class:`KernelSession`
+    the notebook runs in the session's kernel (reset first) instead of a new one.
     """
     import papermill as pm
 
     Path(dst).parent.mkdir(parents=True, exist_ok=True)
+    if session is not None:
+        kwargs["km"] = session.manager()
     return pm.execute_notebook(
         str(src),
         str(dst),
