@@ -12,10 +12,12 @@ In both, the panel, RFM, store totals and cohorts must equal DuckDB's.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -25,6 +27,7 @@ import yaml
 
 from loyalty_roi import config, engine
 
+from .conftest import END_MONTH, demo_exports
 from .test_browser import free_port, wait_for_port
 
 pytestmark = pytest.mark.slow
@@ -118,6 +121,43 @@ def test_the_report_engine_runs_on_a_standalone_cluster_from_the_config(
         assert sum(n for ex, n in tasks.items() if ex != "driver") > 0, tasks
     finally:
         es.session.stop()
+
+
+def test_the_whole_report_on_the_cluster_equals_duckdb_on_every_csv(spark_cluster, tmp_path):
+    # the same raw exports reported twice: on DuckDB, and on the standalone cluster named
+    # only in the config; every CSV of the report must agree to 1e-9
+    from pyspark.sql import SparkSession
+
+    if (active := SparkSession.getActiveSession()) is not None:
+        active.stop()  # free the worker's only core for the report's application
+    demo = {"customers": 1500, "months": 24, "end_month": END_MONTH, "seed": 5}
+    duck_cfg = demo_exports(tmp_path, demo, currency="DKK")
+    cfg = json.loads(duck_cfg.read_text(encoding="utf-8"))
+    cfg["data"]["processed_dir"] = str(tmp_path / "processed_spark")
+    cfg["engine"] = {
+        "backend": "pyspark",
+        "master": spark_cluster,
+        "spark_conf": {"spark.executor.memory": "1g", "spark.cores.max": "1"},
+    }
+    spark_cfg = tmp_path / "spark.yml"
+    spark_cfg.write_text(json.dumps(cfg), encoding="utf-8")
+    reports = {}
+    for name, c in (("duckdb", duck_cfg), ("spark", spark_cfg)):
+        res = subprocess.run(
+            [sys.executable, "-m", "loyalty_roi.cli", "report", "--config", str(c),
+             "--out", str(tmp_path / name), "--timeout", "600"],
+            capture_output=True, text=True, cwd=config.PROJ_ROOT, timeout=1500,
+        )  # fmt: skip
+        assert res.returncode == 0, res.stderr[-3000:]
+        reports[name] = tmp_path / name / END_MONTH
+    csvs = sorted(p.name for p in reports["duckdb"].glob("*.csv"))
+    assert csvs == sorted(p.name for p in reports["spark"].glob("*.csv"))
+    assert {"kpi_monthly.csv", "scorecard.csv", "summary.csv", "customer_segments.csv"} <= set(csvs)
+    for f in csvs:
+        duck, spark = (pd.read_csv(reports[n] / f) for n in ("duckdb", "spark"))
+        pd.testing.assert_frame_equal(spark, duck, check_dtype=False, rtol=1e-9, obj=f)
+    manifest = json.loads((reports["spark"] / "manifest.json").read_text(encoding="utf-8"))
+    assert spark_cluster in json.dumps(manifest), "the manifest does not record the cluster"
 
 
 @pytest.fixture(scope="module")

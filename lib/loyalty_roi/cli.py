@@ -386,9 +386,21 @@ def _build_report_files(
         processed,
         timings,
         started,
-        extra={"html_conversion_seconds": round(html_seconds, 2)},
+        extra={"engine": _engine_used(cfg), "html_conversion_seconds": round(html_seconds, 2)},
     )
     return pdf_note
+
+
+def _engine_used(cfg) -> dict:
+    """Where the numbers were computed, for the manifest (a Spark Connect token is left out)."""
+    e = cfg.engine
+    if e.backend == "duckdb":
+        return {
+            "backend": "duckdb",
+            "memory_limit": e.memory_limit or f"{e.memory_share:.0%} of RAM",
+        }
+    where = e.spark_connect.split("/;")[0] if e.spark_connect else e.master
+    return {"backend": "pyspark", "master": where}
 
 
 @app.command()
