@@ -10,10 +10,11 @@ import glob
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
+
+from .helpers import free_port
 
 
 def _bin(name: str) -> str:
@@ -26,17 +27,11 @@ def _bin(name: str) -> str:
     return found[-1]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class PgServer:
     def __init__(self, base: Path, password: str):
         self.base, self.password = base, password
         self.data, self.sock = base / "pgdata", base / "sock"
-        self.port = _free_port()
+        self.port = free_port()
         self.pid: int | None = None
         self.as_root = os.getuid() == 0
 

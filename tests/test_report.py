@@ -26,9 +26,9 @@ from openpyxl import load_workbook
 from loyalty_roi.config import NOTEBOOKS_DIR, PROJ_ROOT
 
 from .conftest import demo_exports
+from .helpers import ARTIFACTS
 
 pytestmark = pytest.mark.slow
-ARTIFACTS = PROJ_ROOT / "test-artifacts"
 EVIL = "<script>alert(1)</script>"
 MONTH = "2026-10"
 
@@ -247,7 +247,7 @@ def test_target_list_has_only_customers_with_marketing_consent(workspace, report
 def test_index_opens_offline_in_chromium_with_verdict_table_and_figure(report_dir):
     from playwright.sync_api import sync_playwright
 
-    from tests.test_browser import ARGS, CHROMIUM
+    from .helpers import ARGS, CHROMIUM
 
     if not Path(CHROMIUM).exists():
         pytest.fail("Debian chromium is missing: `make test` installs it")

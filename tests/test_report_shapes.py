@@ -98,9 +98,9 @@ def test_members_only_pages_render_in_chromium_and_are_kept_as_screenshots(shape
         )
     from playwright.sync_api import sync_playwright
 
-    from tests.test_browser import ARGS, CHROMIUM
+    from .helpers import ARGS, ARTIFACTS, CHROMIUM
 
-    artifacts = PROJ_ROOT / "test-artifacts"
+    artifacts = ARTIFACTS
     artifacts.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)

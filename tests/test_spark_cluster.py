@@ -28,7 +28,7 @@ import yaml
 from loyalty_roi import config, engine
 
 from .conftest import END_MONTH, demo_exports
-from .test_browser import free_port, wait_for_port
+from .helpers import free_port, wait_for_port
 
 pytestmark = pytest.mark.slow
 
