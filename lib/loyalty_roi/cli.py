@@ -83,8 +83,12 @@ class _Run:
             lg.setLevel(logging.INFO)
             lg.addHandler(self._handler)
         self.bar = None
+        from .runner import KernelSession
+
+        self.session = KernelSession()
 
     def close(self) -> None:
+        self.session.close()
         for name in ("loyalty_roi.report", "papermill"):
             logging.getLogger(name).removeHandler(self._handler)
         self._handler.close()
@@ -96,11 +100,11 @@ class _Run:
         self.log.info(msg)
         (self.bar.write if self.bar is not None else typer.echo)(msg)
 
-    def notebook(self, nb: str, dest: Path, params: dict, month: str, session=None) -> dict:
+    def notebook(self, nb: str, dest: Path, params: dict, month: str) -> dict:
         """Run one notebook into ``dest``; on failure record it under ``_failed/`` and exit 1.
 
-        ``session`` (a :class:`~loyalty_roi.runner.KernelSession`) runs it in a kernel
-        shared with the month's other notebooks instead of a new one.
+        Every notebook of the run executes in the run's one kernel (reset in between,
+        see :class:`~loyalty_roi.runner.KernelSession`): start-up and imports are paid once.
         """
         from papermill.exceptions import PapermillExecutionError
 
@@ -118,7 +122,7 @@ class _Run:
                 params,
                 timeout=self.timeout,
                 log_output=True,
-                session=session,
+                session=self.session,
                 progress_bar={"desc": f"  cells of {nb}", "leave": False, "position": 1},
             )
         except PapermillExecutionError as exc:
@@ -261,18 +265,15 @@ class _Run:
         for f in ingest_dir.glob(f"{Path(NOTEBOOKS[0]).stem}.*"):  # notebook + its HTML
             shutil.copy2(f, stage / f.name)
         timings = [t_ingest]
-        from .runner import KernelSession
-
-        with KernelSession() as session:  # one kernel for 02–04: start-up and imports paid once
-            for nb in NOTEBOOKS[1:]:
-                params = {"config_path": cfg_path, "month": month}
-                timings.append(self.notebook(nb, stage, params, month, session=session))
+        for nb in NOTEBOOKS[1:]:
+            params = {"config_path": cfg_path, "month": month}
+            timings.append(self.notebook(nb, stage, params, month))
         self.say(_build_report_files(stage, month, self.cfg, self.config, timings, started))
         self._handler.flush()
         shutil.copy2(self.log_path, stage / "run.log")
         target = self.out / month
         publish(stage, target)
-        self.say(f"[{month}] report written to {target}")
+        self.say(f"[{month}] published")  # the closing line names the folder
 
 
 def _run(months: list[str] | None, config: Path, out: Path, timeout: int, notebooks) -> None:

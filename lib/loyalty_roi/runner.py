@@ -52,10 +52,12 @@ import gc as _gc
 import matplotlib.pyplot as _plt
 _plt.close("all")
 _gc.collect()
-try:
+try:  # hand freed pages back: the next notebook starts small
+    import pyarrow as _pa
+    _pa.default_memory_pool().release_unused()
     import ctypes as _ct
-    _ct.CDLL("libc.so.6").malloc_trim(0)  # hand freed pages back: the next notebook starts small
-except OSError:
+    _ct.CDLL("libc.so.6").malloc_trim(0)
+except (ImportError, OSError):
     pass
 del _gc, _plt
 """
