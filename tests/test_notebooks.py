@@ -231,3 +231,19 @@ def test_a_kernel_session_runs_notebooks_in_turn_each_from_an_empty_namespace(tm
     # the same kernel process ran all three, and the later ones saw nothing of the first
     assert out[1] == out[2] == [pid, "False", "0", str(PROJ_ROOT)]
     assert session.km is None and not km.has_kernel  # stopped when the session closed
+
+
+def test_every_notebook_reads_the_config_named_by_the_environment_by_default(tmp_path, monkeypatch):
+    # Voilà (notebook 05) cannot pass parameters, so $LOYALTY_ROI_CONFIG names the config;
+    # notebooks 01–04 opened in JupyterLab must follow the same variable
+    from loyalty_roi import config
+
+    cfg = tmp_path / "mine.yml"
+    cfg.write_text("currency: NOK\n", encoding="utf-8")
+    monkeypatch.setenv("LOYALTY_ROI_CONFIG", str(cfg))
+    for path in MAIN_NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        (cell,) = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        ns: dict = {}
+        exec(cell.source, ns)  # the parameters cell only assigns literals
+        assert config.notebook_config(ns["config_path"]).currency == "NOK", path.name
