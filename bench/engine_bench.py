@@ -140,7 +140,10 @@ def child(impl: str, task: str, d: str, reps: int) -> None:
     """Run one implementation of one task ``reps`` times in this process; print JSON."""
     import pandas as pd
 
-    from loyalty_roi import engine, reference
+    from loyalty_roi import engine
+
+    sys.path.insert(0, str(ROOT))
+    from tests import reference  # the plain-pandas oracle of the tests
 
     times, rows, check = [], 0, 0.0
     for _ in range(reps):

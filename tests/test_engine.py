@@ -8,7 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loyalty_roi import engine, processed, reference
+from loyalty_roi import engine, processed
+
+from . import reference
 
 
 def test_panel_on_a_hand_made_frame(tiny_processed):

@@ -1,7 +1,7 @@
 """Plain-pandas implementations of the engine's outputs.
 
-They define the expected results in tests (engine == reference on synthetic
-data) and are the pandas baseline of ``make bench``.  Same columns and
+A test oracle (it lives under tests/, not in the package): the expected results of
+the engine on synthetic data, and the pandas baseline of ``make bench``.  Same columns and
 semantics as :mod:`loyalty_roi.engine`; not used by the notebooks.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .engine import month_from_index
+from loyalty_roi.engine import month_from_index
 
 
 def _mi(ts: pd.Series) -> pd.Series:
