@@ -456,7 +456,7 @@ def test_report_folder_inside_raw_is_refused(small_raw, tmp_path):
 
 
 def test_validate_waits_for_a_running_report(small_raw, tmp_path):
-    from loyalty_roi.runlock import processed_lock
+    from loyalty_roi.publish import processed_lock
 
     cfg = files_config(tmp_path, small_raw)
     holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])

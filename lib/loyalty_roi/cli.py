@@ -23,7 +23,15 @@ import typer
 
 from .config import REPORTS_DIR, load_config, resolve_path
 from .errors import WorkbookError
-from .publish import publish, remove_stale_staging, staging_prefix
+from .publish import (
+    LockedError,
+    RunLock,
+    hand_down_locks,
+    processed_lock,
+    publish,
+    remove_stale_staging,
+    staging_prefix,
+)
 from .safety import check_folders, protect
 
 app = typer.Typer(
@@ -246,8 +254,6 @@ class _Run:
         _fail(msg, 2)
 
     def _lock(self, month: str):
-        from .runlock import LockedError, RunLock
-
         try:
             lock = RunLock(self.out, month).acquire()
         except LockedError as exc:
@@ -277,8 +283,6 @@ class _Run:
 
 
 def _run(months: list[str] | None, config: Path, out: Path, timeout: int, notebooks) -> None:
-    from .runlock import LockedError, hand_down_locks, processed_lock
-
     try:
         cfg = load_config(config)
     except WorkbookError as exc:
@@ -414,7 +418,6 @@ def validate(
 ) -> None:
     """Read and check the exports; print the data-quality summary.  Writes nothing unless --out."""
     from .ingest import ingest_from_config, issues_frame
-    from .runlock import LockedError
 
     try:
         cfg = load_config(config)

@@ -348,7 +348,7 @@ def ingest_from_config(
         ``"config"`` (default): ``data.processed_dir``; ``None``: write nothing
         (``loyalty-roi validate``); or another folder.
     """
-    from ..runlock import processed_lock
+    from ..publish import processed_lock
 
     processed = cfg.data.processed_path
     target = processed if out_dir == "config" else out_dir

@@ -1,12 +1,13 @@
 """The per-month run lock: a second run refuses, a killed run's lock is detected as stale."""
 
 import json
+import os
 import subprocess
 import sys
 
 import pytest
 
-from loyalty_roi.runlock import LockedError, RunLock
+from loyalty_roi.publish import LockedError, RunLock, remove_stale_staging
 
 
 def test_second_run_for_the_same_month_refuses(tmp_path):
@@ -18,7 +19,7 @@ def test_second_run_for_the_same_month_refuses(tmp_path):
     assert not (tmp_path / ".locks" / "2026-10.lock").exists()
 
 
-def test_stale_lock_of_a_killed_run_is_replaced_and_its_staging_removed(tmp_path):
+def test_stale_lock_of_a_killed_run_is_replaced_and_its_staging_removed_once(tmp_path):
     dead = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
     )
@@ -30,10 +31,14 @@ def test_stale_lock_of_a_killed_run_is_replaced_and_its_staging_removed(tmp_path
     leftover = tmp_path / f".staging-p{pid}-abc"
     leftover.mkdir()
     (leftover / "01_ingest_data.ipynb").write_text("{}")
+    live = tmp_path / f".staging-p{os.getpid()}-xyz"  # a running process's staging: kept
+    live.mkdir()
     lock = RunLock(tmp_path, "2026-10").acquire()
     assert lock.stale_removed["pid"] == pid
-    assert not leftover.exists()
     assert json.loads(lock.path.read_text())["pid"] != pid
+    assert leftover.exists(), "the lock leaves staging to remove_stale_staging (one cleanup)"
+    assert remove_stale_staging(tmp_path) == [leftover]
+    assert not leftover.exists() and live.exists()
     lock.release()
 
 
