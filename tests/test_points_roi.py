@@ -132,7 +132,7 @@ def test_scenarios_apply_the_config_overrides():
 def test_corrected_lift_is_far_closer_to_the_truth_than_the_naive_one(tmp_path):
     """Fast truth check.  Issue 4 asks more (±15 % on the default data, 90 % coverage over 20 seeds);
     `bench/coverage.py` measures that — see the issue note for the open campaign confound."""
-    from loyalty_roi import engine, incrementality
+    from loyalty_roi import engine, incrementality, lift_checks
 
     d = synth.generate(n_customers=12_000, seed=5)
     for k, v in d.tables.items():
@@ -145,7 +145,7 @@ def test_corrected_lift_is_far_closer_to_the_truth_than_the_naive_one(tmp_path):
     assert abs(res.lift - truth) < abs(naive - truth) / 10
     assert res.ci[0] < res.lift < res.ci[1] and res.ci[0] > 0
     assert res.balance["smd_after"].head(4).abs().max() < 0.1  # matched features are balanced
-    assert any(s.startswith("Pre-trends:") for s in incrementality.diagnostics_sentences(res))
+    assert any(s.startswith("Pre-trends:") for s in lift_checks.diagnostics_sentences(res))
 
 
 def test_whatif_explorer_shows_what_roi_computes():

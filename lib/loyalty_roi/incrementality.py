@@ -52,13 +52,6 @@ from .holdouts import campaign_lifts  # noqa: F401 - part of this module's API
 FEATURES = ("revenue", "orders", "active_months", "tenure_months")
 
 
-def diagnostics_sentences(res, smd_limit: float = 0.1) -> list[str]:
-    """Plain-language checks of the corrected lift (see :mod:`loyalty_roi.lift_checks`)."""
-    from .lift_checks import diagnostics_sentences as sentences
-
-    return sentences(res, smd_limit)
-
-
 def panel_and_consent(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.Series]:
     """The customer × month panel and marketing consent of canonical tables held in memory.
 
@@ -364,7 +357,7 @@ def matched_did(
         }
     )
     event.loc[event["k"] == 0, ["lift", "lo", "hi"]] = np.nan  # enrollment month left out
-    from .lift_checks import balance_table, joint_pretrend
+    from .did_stats import balance_table, joint_pretrend
 
     wald, p_value = joint_pretrend(ev, ev_boot, pre)
     n_treated = sum(len(t) for t, _ in t_blocks)
