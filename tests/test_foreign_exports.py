@@ -39,7 +39,7 @@ def truth_kpis(program, tmp_path_factory):
 def _kpis(raw, out) -> pd.DataFrame:
     ingest.ingest(raw, raw / "mapping.yml", out, salt=SALT, run_date=RUN_DATE)
     eng = engine.connect(out)
-    return kpis.monthly_kpis(kpis.prepare(eng))
+    return kpis.monthly_kpis(kpis.gather_inputs(eng))
 
 
 def _ingest(program, shape, tmp_path):
@@ -60,7 +60,7 @@ def test_shape_ingests_through_its_mapping_alone_with_the_true_kpis(
     assert len(tx) == len(truth_tx)  # every receipt, none lost or split
     assert tx["net_amount"].sum() == pytest.approx(truth_tx["net_amount"].sum(), abs=0.01)
     assert tx["is_return"].sum() == truth_tx["is_return"].sum()
-    got = kpis.monthly_kpis(kpis.prepare(engine.connect(tmp_path / "out")))
+    got = kpis.monthly_kpis(kpis.gather_inputs(engine.connect(tmp_path / "out")))
     cols = SHAPE_KPIS.get(shape, CORE)
     pd.testing.assert_frame_equal(got[cols], truth_kpis[cols], check_exact=False, rtol=1e-9)
 
@@ -224,7 +224,7 @@ def test_postgresql_source_gives_the_true_kpis_and_never_shows_the_url(
     tx, truth_tx = res.tables["transactions"], program.tables["transactions"]
     assert len(tx) == len(truth_tx)
     assert tx["net_amount"].sum() == pytest.approx(truth_tx["net_amount"].sum(), abs=0.01)
-    got = kpis.monthly_kpis(kpis.prepare(engine.connect(out)))
+    got = kpis.monthly_kpis(kpis.gather_inputs(engine.connect(out)))
     pd.testing.assert_frame_equal(got[CORE], truth_kpis[CORE], check_exact=False, rtol=1e-9)
     assert set(res.inputs) == {"database table pos.customer", "database query (transactions)"}
     for f in out.rglob("*"):
@@ -299,7 +299,7 @@ def test_drafted_mapping_ingests_the_export_with_no_edit(program, truth_kpis, sh
     (tmp_path / "draft.yml").write_text(text, encoding="utf-8")
     res = ingest.ingest(raw, tmp_path / "draft.yml", tmp_path / "out", salt=SALT, run_date=RUN_DATE)
     assert len(res.tables["transactions"]) == len(program.tables["transactions"])
-    got = kpis.monthly_kpis(kpis.prepare(engine.connect(tmp_path / "out")))
+    got = kpis.monthly_kpis(kpis.gather_inputs(engine.connect(tmp_path / "out")))
     cols = SHAPE_KPIS.get(shape, CORE)
     pd.testing.assert_frame_equal(got[cols], truth_kpis[cols], check_exact=False, rtol=1e-9)
 
@@ -363,5 +363,5 @@ def test_customers_can_be_derived_from_transactions_when_no_customer_file_exists
     assert (c["store"] == top.reindex(c.index)).mean() > 0.95  # ties broken alphabetically
     notes = " ".join(res.quality.set_index("table").loc["customers", "assumptions"])
     assert "customers built from the identified receipts" in notes
-    got = kpis.monthly_kpis(kpis.prepare(engine.connect(tmp_path / "out")))
+    got = kpis.monthly_kpis(kpis.gather_inputs(engine.connect(tmp_path / "out")))
     pd.testing.assert_frame_equal(got[CORE], truth_kpis[CORE], check_exact=False, rtol=1e-9)

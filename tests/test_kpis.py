@@ -14,7 +14,7 @@ JAN, FEB, MAR = (pd.Timestamp(f"2026-0{m}-01") for m in (1, 2, 3))
 @pytest.fixture
 def tiny_kpis(tiny_processed):
     eng = engine.connect(tiny_processed)
-    inp = kpis.prepare(eng)
+    inp = kpis.gather_inputs(eng)
     return kpis.monthly_kpis(inp, retention_window=1, rolling_months=2), inp
 
 
@@ -117,7 +117,7 @@ def test_target_status_for_lower_is_better():
 
 def test_scorecard_target_sentence_on_synthetic_data(small_processed):
     eng = engine.connect(small_processed)
-    inp = kpis.prepare(eng)
+    inp = kpis.gather_inputs(eng)
     v = kpis.monthly_kpis(inp)
     cfg = config.load_config(
         overrides={
@@ -184,7 +184,7 @@ def test_status_is_always_one_of_three(value, baseline, target, expected):
 
 
 def test_rates_are_shares_on_synthetic_data(small_processed):
-    v = kpis.monthly_kpis(kpis.prepare(engine.connect(small_processed)))
+    v = kpis.monthly_kpis(kpis.gather_inputs(engine.connect(small_processed)))
     for k in kpis.CATALOGUE:
         if k.is_rate and k.key in v and k.key != "member_spend_premium":
             assert v[k.key].dropna().between(0, 1).all(), k.key
@@ -199,7 +199,7 @@ def test_readme_lists_the_kpi_catalogue():
 def test_a_rate_target_above_100_percent_is_called_infeasible_not_off_track(small_processed):
     """Regression: a rate target beyond 100 % was silently 'off track'."""
     eng = engine.connect(small_processed)
-    inp = kpis.prepare(eng)
+    inp = kpis.gather_inputs(eng)
     v = kpis.monthly_kpis(inp)
     base = v.loc[pd.Timestamp("2026-04-01"), "retention_rate"]
     assert 0 < base < 1

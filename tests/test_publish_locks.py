@@ -83,7 +83,7 @@ def test_a_kernel_failure_is_one_error_line_with_the_run_kept_not_a_traceback(
     monkeypatch.setattr(cli.typer, "secho", lambda m="", **kw: messages.append(str(m)))
     out = tmp_path / "reports"
     out.mkdir()
-    run = cli._Run(load_config(), tmp_path / "c.yml", out, 60, None)
+    run = cli.ReportRun(load_config(), tmp_path / "c.yml", out, 60, None)
     try:
         with pytest.raises(cli.typer.Exit) as e:
             run.notebook("02_segment_customers.ipynb", tmp_path, {}, "2026-10")

@@ -73,7 +73,7 @@ def _cell_seconds(nb_path: Path) -> float:
     return sum(float(c.metadata.get("papermill", {}).get("duration") or 0) for c in nb.cells)
 
 
-class _Run:
+class ReportRun:
     """One invocation: ingest once, then notebooks 02–04 and the report files per month."""
 
     def __init__(self, cfg, config: Path, out: Path, timeout: int, notebooks: Path | None):
@@ -308,7 +308,7 @@ def _run(months: list[str] | None, config: Path, out: Path, timeout: int, notebo
     hand_down_locks()  # notebook 01's ingest runs under this run's lock
     for d in remove_stale_staging(out):
         typer.echo(f"removed the staging folder {d.name} of a killed run")
-    run = _Run(cfg, config, out, timeout, notebooks)
+    run = ReportRun(cfg, config, out, timeout, notebooks)
     try:
         done = run.execute(months)
     finally:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import engine as eng_mod
+from . import engine
 from .claims import cite
 
 
@@ -39,9 +39,8 @@ class Kpi:
         return self.unit == "share"
 
 
-K = Kpi
 CATALOGUE: tuple[Kpi, ...] = (
-    K(
+    Kpi(
         "active_customers",
         "Active customers",
         "identified customers with ≥ 1 order in the month",
@@ -50,7 +49,7 @@ CATALOGUE: tuple[Kpi, ...] = (
         ("customers", "transactions"),
         "Volume",
     ),
-    K(
+    Kpi(
         "net_revenue",
         "Net revenue",
         "sum of net amounts of all receipts, returns deducted (incl. anonymous)",
@@ -59,7 +58,7 @@ CATALOGUE: tuple[Kpi, ...] = (
         ("transactions",),
         "Volume",
     ),
-    K(
+    Kpi(
         "average_order_value",
         "Average order value (AOV)",
         "net revenue / orders (all receipts)",
@@ -68,7 +67,7 @@ CATALOGUE: tuple[Kpi, ...] = (
         ("transactions",),
         "Purchase behaviour",
     ),
-    K(
+    Kpi(
         "purchase_frequency",
         "Purchase frequency",
         "orders of identified customers / active identified customers",
@@ -77,7 +76,7 @@ CATALOGUE: tuple[Kpi, ...] = (
         ("customers", "transactions"),
         "Purchase behaviour",
     ),
-    K(
+    Kpi(
         "repeat_purchase_rate",
         "Repeat purchase rate",
         "customers with ≥ 2 orders / customers with ≥ 1 order, in the 12 months ending with the month",
@@ -86,7 +85,7 @@ CATALOGUE: tuple[Kpi, ...] = (
         ("customers", "transactions"),
         "Loyalty",
     ),
-    K(
+    Kpi(
         "retention_rate",
         "Retention rate",
         "customers active in both the previous and the current window / customers active in the previous window "
@@ -96,7 +95,7 @@ CATALOGUE: tuple[Kpi, ...] = (
         ("customers", "transactions"),
         "Loyalty",
     ),
-    K(
+    Kpi(
         "churn_rate",
         "Churn rate",
         "1 − retention rate",
@@ -105,7 +104,7 @@ CATALOGUE: tuple[Kpi, ...] = (
         ("customers", "transactions"),
         "Loyalty",
     ),
-    K(
+    Kpi(
         "enrollment_rate",
         "Enrollment rate",
         "members / known customers (first seen by the month's end)",
@@ -114,7 +113,7 @@ CATALOGUE: tuple[Kpi, ...] = (
         ("customers",),
         "Program",
     ),
-    K(
+    Kpi(
         "active_member_rate",
         "Active member rate",
         "members with an order or a points event in the month / members",
@@ -123,7 +122,7 @@ CATALOGUE: tuple[Kpi, ...] = (
         ("customers", "transactions"),
         "Program",
     ),
-    K(
+    Kpi(
         "revenue_share_members",
         "Revenue share from members",
         "members' net revenue / all net revenue",
@@ -132,7 +131,7 @@ CATALOGUE: tuple[Kpi, ...] = (
         ("customers", "transactions"),
         "Program",
     ),
-    K(
+    Kpi(
         "spend_per_active_member",
         "Spend per active member",
         "members' net revenue / active members",
@@ -141,7 +140,7 @@ CATALOGUE: tuple[Kpi, ...] = (
         ("customers", "transactions"),
         "Program",
     ),
-    K(
+    Kpi(
         "spend_per_active_non_member",
         "Spend per active non-member",
         "identified non-members' net revenue / active identified non-members",
@@ -150,7 +149,7 @@ CATALOGUE: tuple[Kpi, ...] = (
         ("customers", "transactions"),
         "Program",
     ),
-    K(
+    Kpi(
         "member_spend_premium",
         "Member spend premium (naive)",
         "spend per active member / spend per active non-member − 1 — not the program's effect (members self-select)",
@@ -159,7 +158,7 @@ CATALOGUE: tuple[Kpi, ...] = (
         ("customers", "transactions"),
         "Program",
     ),
-    K(
+    Kpi(
         "points_issued",
         "Points issued",
         "sum of earned points booked in the month",
@@ -168,7 +167,7 @@ CATALOGUE: tuple[Kpi, ...] = (
         ("points_ledger",),
         "Points",
     ),
-    K(
+    Kpi(
         "points_redeemed",
         "Points redeemed",
         "sum of redeemed points booked in the month",
@@ -177,7 +176,7 @@ CATALOGUE: tuple[Kpi, ...] = (
         ("points_ledger",),
         "Points",
     ),
-    K(
+    Kpi(
         "points_expired",
         "Points expired",
         "sum of expired points booked in the month",
@@ -186,7 +185,7 @@ CATALOGUE: tuple[Kpi, ...] = (
         ("points_ledger",),
         "Points",
     ),
-    K(
+    Kpi(
         "redemption_rate",
         "Redemption rate",
         "points redeemed / points issued, 12 months ending with the month",
@@ -195,7 +194,7 @@ CATALOGUE: tuple[Kpi, ...] = (
         ("points_ledger",),
         "Points",
     ),
-    K(
+    Kpi(
         "breakage_rate",
         "Realised breakage",
         "points expired / points issued, 12 months ending with the month",
@@ -204,7 +203,7 @@ CATALOGUE: tuple[Kpi, ...] = (
         ("points_ledger",),
         "Points",
     ),
-    K(
+    Kpi(
         "nps",
         "Net Promoter Score",
         "% promoters (9–10) − % detractors (0–6) of the month's answers, −100…100",
@@ -213,7 +212,7 @@ CATALOGUE: tuple[Kpi, ...] = (
         ("surveys",),
         "Satisfaction",
     ),
-    K(
+    Kpi(
         "csat",
         "Customer satisfaction (CSAT)",
         "mean CSAT score (1–5) of the month's answers",
@@ -222,7 +221,7 @@ CATALOGUE: tuple[Kpi, ...] = (
         ("surveys",),
         "Satisfaction",
     ),
-    K(
+    Kpi(
         "campaign_response_rate",
         "Campaign response rate",
         "contacted (not held-out) customers with ≥ 1 order in the campaign window / contacted customers, "
@@ -248,20 +247,20 @@ class KpiInputs:
     available: set[str]
 
 
-def prepare(
-    eng: eng_mod.Engine,
+def gather_inputs(
+    eng: engine.Engine,
     panel: pd.DataFrame | None = None,
     store_totals: pd.DataFrame | None = None,
 ) -> KpiInputs:
     """Collect what the KPIs need from the engine (the panel and store totals may be passed
     in when already built, e.g. from :func:`loyalty_roi.artefacts.shared`)."""
-    panel = panel if panel is not None else eng_mod.customer_month_panel(eng)
+    panel = panel if panel is not None else engine.customer_month_panel(eng)
     has_campaigns = eng.has("campaigns") and eng.has("campaign_contacts")
     return KpiInputs(
         panel=panel,
-        store_totals=store_totals if store_totals is not None else eng_mod.store_month_totals(eng),
+        store_totals=store_totals if store_totals is not None else engine.store_month_totals(eng),
         surveys=eng.execute(eng.table("surveys")) if eng.has("surveys") else None,
-        campaign_activity=eng_mod.campaign_window_activity(eng) if has_campaigns else None,
+        campaign_activity=engine.campaign_window_activity(eng) if has_campaigns else None,
         campaigns=eng.execute(eng.table("campaigns")) if has_campaigns else None,
         available=set(eng.tables),
     )

@@ -98,7 +98,9 @@ def _panel() -> pd.DataFrame:
 @cache
 def _kpi_values() -> pd.DataFrame:
     ws = load()
-    return kpis.monthly_kpis(kpis.prepare(ws.engine, _panel()), retention_window=RETENTION_WINDOW)
+    return kpis.monthly_kpis(
+        kpis.gather_inputs(ws.engine, _panel()), retention_window=RETENTION_WINDOW
+    )
 
 
 def _kpi(key: str) -> float:

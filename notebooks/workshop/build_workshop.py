@@ -158,7 +158,7 @@ MODULES[1] = {
             "the same definitions, computed by the engine."
         ),
         code(
-            "values = kpis.monthly_kpis(kpis.prepare(ws.engine))\n"
+            "values = kpis.monthly_kpis(kpis.gather_inputs(ws.engine))\n"
             "values.loc[ws.month_start, ['average_order_value', 'purchase_frequency', "
             "'repeat_purchase_rate', 'retention_rate']]"
         ),
