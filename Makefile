@@ -20,7 +20,7 @@ CONFIG ?= config/workbook.yml
 # Jupyter refuses to run as root (containers, CI boxes) unless told to
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help setup report reports test lint workshop workshop-data lab dashboard bench bench-large clean
+.PHONY: help setup report reports test test-fast lint workshop workshop-data lab dashboard bench bench-large clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -60,6 +60,10 @@ reports: setup ## Backfill monthly reports for a range: make reports FROM=2026-0
 TEST_WORKERS ?= 2
 test: setup $(TEST_STAMP) lint ## Lint, then the library, notebook and browser tests
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
+
+test-fast: setup $(TEST_STAMP) ## The edit loop: lint and the tests not marked slow (no notebooks, reports, browser or Spark)
+	$(MAKE) --no-print-directory lint
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not slow"
 
 lint: setup ## ruff on the library, tests and notebooks; notebooks committed without outputs
 	$(VENV)/bin/ruff check lib tests notebooks

@@ -638,3 +638,28 @@ def test_the_vectorised_screen_never_misses_what_the_exact_check_finds(values):
     s = pd.Series(values, dtype="str")
     got = sanitize.personal_mask(s).tolist()
     assert got == [sanitize.is_personal(v) for v in values]
+
+
+@pytest.mark.parametrize(
+    "pair, says",
+    [
+        ("pre_month=9", "no notebook has a parameter called pre_month — fix: one of"),
+        ("pre_months=nine", "expects int"),
+        ("pre_months", "is not NAME=VALUE"),
+        ("month=2026-01", "is set by the command itself — fix: use --month"),
+    ],
+)
+def test_a_bad_p_override_is_one_line_exit_2_before_any_notebook(tmp_path, pair, says):
+    res = cli("report", "--out", tmp_path / "reports", "-p", pair)
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert says in res.stderr and "Traceback" not in res.stderr + res.stdout
+    assert not (tmp_path / "reports").exists() or not list((tmp_path / "reports").iterdir())
+
+
+def test_p_overrides_go_to_the_notebooks_that_declare_them_with_their_types():
+    from loyalty_roi.reportrun import parse_overrides
+
+    got = parse_overrides(["pre_months=9", "retention_change=0.1", "rfm_cuts=[0.25, 0.5, 0.75]"])
+    assert got["04_analyse_roi_scenarios.ipynb"] == {"pre_months": 9, "retention_change": 0.1}
+    assert got["02_segment_customers.ipynb"] == {"rfm_cuts": [0.25, 0.5, 0.75]}
+    assert got["01_ingest_data.ipynb"] == {} and got["03_calculate_kpis.ipynb"] == {}

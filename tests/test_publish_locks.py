@@ -72,7 +72,7 @@ def test_a_kernel_failure_is_one_error_line_with_the_run_kept_not_a_traceback(
 ):
     """The kernel's messaging can break (e.g. 'Invalid Signature'): exit 1, one line, _failed/ kept."""
 
-    from loyalty_roi import cli, runner
+    from loyalty_roi import reportrun, runner
     from loyalty_roi.config import load_config
 
     def broken(*args, **kwargs):
@@ -80,12 +80,12 @@ def test_a_kernel_failure_is_one_error_line_with_the_run_kept_not_a_traceback(
 
     monkeypatch.setattr(runner, "run_notebook", broken)
     messages = []
-    monkeypatch.setattr(cli.typer, "secho", lambda m="", **kw: messages.append(str(m)))
+    monkeypatch.setattr(reportrun.typer, "secho", lambda m="", **kw: messages.append(str(m)))
     out = tmp_path / "reports"
     out.mkdir()
-    run = cli.ReportRun(load_config(), tmp_path / "c.yml", out, 60, None)
+    run = reportrun.ReportRun(load_config(), tmp_path / "c.yml", out, 60, None)
     try:
-        with pytest.raises(cli.typer.Exit) as e:
+        with pytest.raises(reportrun.typer.Exit) as e:
             run.notebook("02_segment_customers.ipynb", tmp_path, {}, "2026-10")
         assert e.value.exit_code == 1
         text = "\n".join(messages)

@@ -418,3 +418,25 @@ def test_demo_pages_have_no_empty_section_or_table(report_dir):
     ]
     for page in sorted(report_dir.glob("*.html")):
         assert not empty_sections(page.read_text(encoding="utf-8")), page.name
+
+
+def test_a_parameter_set_with_p_changes_the_analysis_and_the_manifest_records_it(
+    workspace, report_dir
+):
+    d, cfg, _ = workspace
+    res = cli("report", "--config", cfg, "--out", d / "reports_p", "-p", "pre_months=9")
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-3000:]
+    report = d / "reports_p" / MONTH
+    manifest = json.loads((report / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["parameters"]["overrides"] == {"pre_months": 9}
+    nb = nbformat.read(report / "04_analyse_roi_scenarios.ipynb", as_version=4)
+    injected = [c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert "pre_months = 9" in injected[0].source
+    # a 9-month pre-period is a different comparison: a different lift than the default 6
+    lift = {
+        name: pd.read_csv(r / "summary.csv").set_index("figure").loc["Corrected lift", "value"]
+        for name, r in (("default", report_dir), ("pre9", report))
+    }
+    assert float(lift["pre9"]) != pytest.approx(float(lift["default"]), abs=1e-6)
+    default = json.loads((report_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert default["parameters"]["overrides"] == {}
