@@ -13,11 +13,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from .config import REPORTS_DIR, load_config, resolve_path
+from .config import DEFAULT_CONFIG, PROJ_ROOT, REPORTS_DIR, load_config, resolve_path
 from .errors import WorkbookError
 from .publish import LockedError, hand_down_locks, processed_lock, remove_stale_staging
 from .reportrun import ReportRun, parse_overrides
 from .reportrun import fail as _fail
+from .runner import DEFAULT_TIMEOUT
 from .safety import check_folders, protect
 
 app = typer.Typer(
@@ -27,7 +28,7 @@ app = typer.Typer(
 )
 
 ConfigOpt = Annotated[Path, typer.Option(help="Workbook configuration file.")]
-DEFAULT_CONFIG_ARG = Path("config/workbook.yml")
+DEFAULT_CONFIG_ARG = DEFAULT_CONFIG.relative_to(PROJ_ROOT)  # shown short in --help
 
 
 def _check_month(month: str) -> str:
@@ -109,7 +110,7 @@ def report(
     ] = "latest",
     config: ConfigOpt = DEFAULT_CONFIG_ARG,
     out: OutOpt = REPORTS_DIR,
-    timeout: TimeoutOpt = 900,
+    timeout: TimeoutOpt = DEFAULT_TIMEOUT,
     notebooks: NotebooksOpt = None,
     param: ParamOpt = None,
 ) -> None:
@@ -124,7 +125,7 @@ def reports(
     to: Annotated[str, typer.Option("--to", help="Last month YYYY-MM (inclusive).")],
     config: ConfigOpt = DEFAULT_CONFIG_ARG,
     out: OutOpt = REPORTS_DIR,
-    timeout: TimeoutOpt = 900,
+    timeout: TimeoutOpt = DEFAULT_TIMEOUT,
     notebooks: NotebooksOpt = None,
     param: ParamOpt = None,
 ) -> None:
