@@ -232,3 +232,29 @@ def test_holdout_lift_with_negative_revenue_per_contact_has_no_interval_and_no_w
         out = holdouts.campaign_lifts(act, camps)
     assert out.loc[0, "lift"] == pytest.approx(-16.25 / 20 - 1)
     assert np.isnan(out.loc[0, "lift_lo"]) and np.isnan(out.loc[0, "lift_hi"])
+
+
+def test_annual_retention_and_margin_on_a_frame_checked_by_hand():
+    # 24 months; a: active in both years; b: only in the previous year; c: only in the last
+    # year; d: never active.  Retention = |{a}| / |{a, b}| = 1/2; margin per active customer
+    # in the last year = (a's 30 + c's 50 + a's -5 return month) / 2 active × 0.4
+    rows = []
+    for cid in "abcd":
+        for mi in range(100, 124):
+            rows.append({"customer_id": cid, "mi": mi, "active": False, "revenue": 0.0})
+    panel = pd.DataFrame(rows)
+
+    def set_(cid, mi, revenue, active=True):
+        i = panel.index[(panel["customer_id"] == cid) & (panel["mi"] == mi)]
+        panel.loc[i, ["active", "revenue"]] = [active, revenue]
+
+    set_("a", 105, 10.0)
+    set_("a", 120, 30.0)
+    set_("a", 121, -5.0, active=False)  # a return in a month without an order
+    set_("b", 101, 20.0)
+    set_("c", 118, 50.0)
+    set_("d", 119, -7.0, active=False)  # d never bought: not an active customer
+    retention, margin = roi.annual_retention_and_margin(panel, gross_margin=0.4)
+    assert retention == pytest.approx(0.5)
+    assert margin == pytest.approx((30 - 5 + 50) / 2 * 0.4)
+    assert roi.annual_retention_and_margin(panel.iloc[:0], 0.4)[1] == 0.0

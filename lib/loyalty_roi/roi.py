@@ -438,17 +438,20 @@ def unknown_cost_sentence(campaigns: pd.DataFrame) -> str | None:
 def annual_retention_and_margin(panel: pd.DataFrame, gross_margin: float) -> tuple[float, float]:
     """Annual retention (active in the previous 12 months and again in the last 12) and gross margin per
     active customer in the last 12 months."""
-    hi = panel["mi"].max()
-    last = panel[panel["mi"] > hi - 12]
-    prev = panel[(panel["mi"] <= hi - 12) & (panel["mi"] > hi - 24)]
-    a_last = set(last.loc[last["active"], "customer_id"])
-    a_prev = set(prev.loc[prev["active"], "customer_id"])
-    retention = len(a_last & a_prev) / len(a_prev) if a_prev else np.nan
-    margin = (
-        last.loc[last["customer_id"].isin(a_last), "revenue"].sum()
-        / max(1, len(a_last))
-        * gross_margin
-    )
+    if panel.empty:
+        return float("nan"), 0.0
+    mi = panel["mi"].to_numpy()
+    hi = mi.max()
+    active = panel["active"].to_numpy(dtype=bool)
+    codes, ids = pd.factorize(panel["customer_id"])  # one integer per customer: no Python sets
+    last_rows = mi > hi - 12
+    a_last = np.zeros(len(ids), dtype=bool)
+    a_last[codes[active & last_rows]] = True
+    a_prev = np.zeros(len(ids), dtype=bool)
+    a_prev[codes[active & ~last_rows & (mi > hi - 24)]] = True
+    retention = (a_last & a_prev).sum() / a_prev.sum() if a_prev.any() else np.nan
+    revenue = panel["revenue"].to_numpy(dtype=float)
+    margin = revenue[last_rows & a_last[codes]].sum() / max(1, int(a_last.sum())) * gross_margin
     return float(retention), float(margin)
 
 
