@@ -29,7 +29,26 @@ from pydantic import (
 
 from .errors import ConfigError
 
-PROJ_ROOT = Path(__file__).resolve().parents[2]
+HOME_ENV = "LOYALTY_ROI_HOME"
+
+
+def _project_root() -> Path:
+    """The folder that relative paths (``data/``, ``reports/``, ``config/``) are taken from.
+
+    ``$LOYALTY_ROI_HOME`` if set; else the source tree this package lives in (a
+    clone, or an editable install); else, for a package installed as a wheel,
+    the working directory.
+    """
+    env = os.environ.get(HOME_ENV)
+    if env:
+        return Path(env).expanduser().resolve()
+    tree = Path(__file__).resolve().parents[2]
+    if (tree / "pyproject.toml").is_file() and (tree / "lib" / "loyalty_roi").is_dir():
+        return tree
+    return Path.cwd()
+
+
+PROJ_ROOT = _project_root()
 CONFIG_DIR = PROJ_ROOT / "config"
 DEFAULT_CONFIG = CONFIG_DIR / "workbook.yml"
 DATA_DIR = PROJ_ROOT / "data"
