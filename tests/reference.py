@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from loyalty_roi.engine import month_from_index
+from loyalty_roi.engine import PANEL_COLUMNS, month_from_index
 
 
 def _mi(ts: pd.Series) -> pd.Series:
@@ -98,25 +98,7 @@ def customer_month_panel(t: dict[str, pd.DataFrame], start_mi: int, end_mi: int)
     else:
         p["tier"] = np.nan
     p["tier"] = p["tier"].astype("str").where(p["tier"].notna(), np.nan).astype("str")
-    cols = [
-        "customer_id",
-        "mi",
-        "orders",
-        "revenue",
-        "gross_sales",
-        "discounts",
-        "returns",
-        "return_amount",
-        "points_earned",
-        "points_redeemed",
-        "points_expired",
-        "point_events",
-        "active",
-        "engaged",
-        "is_member",
-        "months_since_enrollment",
-        "tier",
-    ]
+    cols = list(PANEL_COLUMNS)  # the engine's column contract; the values are computed here
     p = p[cols].sort_values(["customer_id", "mi"], kind="stable").reset_index(drop=True)
     p.insert(2, "month", month_from_index(p["mi"]))
     return p

@@ -239,6 +239,28 @@ def data_months(eng: Engine) -> tuple[int, int]:
     return int(r["lo"].iloc[0]), int(r["hi"].iloc[0])
 
 
+# the customer × month panel's columns, in order (the contract its consumers and tests read)
+PANEL_COLUMNS = (
+    "customer_id",
+    "mi",
+    "orders",
+    "revenue",
+    "gross_sales",
+    "discounts",
+    "returns",
+    "return_amount",
+    "points_earned",
+    "points_redeemed",
+    "points_expired",
+    "point_events",
+    "active",
+    "engaged",
+    "is_member",
+    "months_since_enrollment",
+    "tier",
+)
+
+
 def customer_month_panel_expr(eng: Engine, start_mi: int, end_mi: int) -> ir.Table:
     """Ibis expression of the dense customer × month panel (see :func:`customer_month_panel`)."""
     tx = _tx_identified(eng)
@@ -329,25 +351,7 @@ def customer_month_panel_expr(eng: Engine, start_mi: int, end_mi: int) -> ir.Tab
         "point_events",
     )
     p = p.mutate(**{c: p[c].cast("int32") for c in counts})
-    return p.select(
-        "customer_id",
-        "mi",
-        "orders",
-        "revenue",
-        "gross_sales",
-        "discounts",
-        "returns",
-        "return_amount",
-        "points_earned",
-        "points_redeemed",
-        "points_expired",
-        "point_events",
-        "active",
-        "engaged",
-        "is_member",
-        "months_since_enrollment",
-        "tier",
-    ).order_by(["customer_id", "mi"])
+    return p.select(*PANEL_COLUMNS).order_by(["customer_id", "mi"])
 
 
 def _finish(df: pd.DataFrame, keys: list[str] | None) -> pd.DataFrame:
