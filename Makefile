@@ -56,14 +56,14 @@ reports: setup ## Backfill monthly reports for a range: make reports FROM=2026-0
 	@test -n "$(FROM)" -a -n "$(TO)" || { echo "usage: make reports FROM=YYYY-MM TO=YYYY-MM"; exit 2; }
 	$(PY) -m loyalty_roi.cli reports --from $(FROM) --to $(TO) --config $(CONFIG)
 
-# two workers (pytest-xdist); a file (a report shape) is one unit, so module fixtures are built once (tests/conftest.py)
+# two workers (pytest-xdist); a file's tests stay on one worker so module fixtures are built once
 TEST_WORKERS ?= 2
 test: setup $(TEST_STAMP) lint ## Lint, then the library, notebook and browser tests
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 test-fast: setup $(TEST_STAMP) ## The edit loop: lint and the tests not marked slow (no notebooks, reports, browser or Spark)
 	$(MAKE) --no-print-directory lint
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup -m "not slow"
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not slow"
 
 lint: setup ## ruff on the library, tests and notebooks; notebooks committed without outputs
 	$(VENV)/bin/ruff check lib tests notebooks

@@ -182,17 +182,3 @@ def tiny_processed(tmp_path):
     for name, df in tiny_tables().items():
         df.to_parquet(d / f"{name}.parquet", index=False)
     return d
-
-
-def pytest_collection_modifyitems(config, items):
-    """Work units for two workers (``make test`` runs ``--dist loadgroup``).
-
-    A test file is one unit, so its module fixtures (a whole report run) are built
-    once; the report-shape matrix is one unit per shape, so its six full reports
-    are shared between the workers instead of queueing on one.
-    """
-    for item in items:
-        group = item.path.name
-        if group == "test_report_shapes.py" and hasattr(item, "callspec"):
-            group += "::" + str(item.callspec.params.get("shape_report", ""))
-        item.add_marker(pytest.mark.xdist_group(group))
