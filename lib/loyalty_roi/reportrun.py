@@ -37,8 +37,16 @@ DATA_ERRORS = ("DataError", "ConfigError")
 
 
 def fail(msg: str, code: int = 1) -> None:
+    """Print ``msg`` as the run's one error line and exit with ``code`` (never a traceback)."""
     typer.secho(f"error: {msg}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code)
+
+
+def source(nb: str, notebooks: Path | None = None) -> Path:
+    """The notebook ``nb`` a run executes: from ``--notebooks`` if given, else the workbook's."""
+    from .runner import notebook_path
+
+    return (notebooks / nb) if notebooks else notebook_path(nb)
 
 
 def _cell_seconds(nb_path: Path) -> float:
@@ -99,9 +107,9 @@ class ReportRun:
         """
         from papermill.exceptions import PapermillExecutionError
 
-        from .runner import notebook_path, run_notebook
+        from .runner import run_notebook
 
-        src = (self.notebooks / nb) if self.notebooks else notebook_path(nb)
+        src = source(nb, self.notebooks)
         self.say(f"[{month}] {nb} …")
         if self.bar is not None:
             self.bar.set_description(f"{month} {Path(nb).stem}")
@@ -282,18 +290,13 @@ def parse_overrides(pairs: list[str] | None, notebooks: Path | None = None) -> d
     """
     import papermill as pm
 
-    from .runner import notebook_path
-
-    declared = {
-        nb: pm.inspect_notebook(str((notebooks / nb) if notebooks else notebook_path(nb)))
-        for nb in NOTEBOOKS
-    }
+    declared = {nb: pm.inspect_notebook(str(source(nb, notebooks))) for nb in NOTEBOOKS}
+    known = sorted({n for d in declared.values() for n in d} - set(RUN_PARAMETERS))
     out: dict[str, dict] = {nb: {} for nb in NOTEBOOKS}
     kinds = {"int": int, "float": (int, float), "str": str, "list": list, "bool": bool}
     for pair in pairs or []:
         name, sep, text = pair.partition("=")
         name = name.strip()
-        known = sorted({n for d in declared.values() for n in d} - set(RUN_PARAMETERS))
         if not sep or not name:
             raise WorkbookError(f"-p {pair!r} is not NAME=VALUE — fix: e.g. -p pre_months=9")
         if name in RUN_PARAMETERS:
@@ -373,7 +376,7 @@ def _engine_used(cfg) -> dict:
     if e.backend == "duckdb":
         return {
             "backend": "duckdb",
-            "memory_limit": e.memory_limit or f"{e.memory_share:.0%} of RAM",
+            "memory_limit": e.memory_limit or f"{e.memory_share * 100:g}% of RAM",
         }
     where = e.spark_connect.split("/;")[0] if e.spark_connect else e.master
     return {"backend": "pyspark", "master": where}

@@ -44,34 +44,41 @@ class IPCKernelManager(AsyncKernelManager):
     cleanup_resources = _async_cleanup_resources  # type: ignore[assignment]
 
 
-# run in a shared kernel between two notebooks: the next notebook starts from an empty
-# namespace and no open figure, as in a fresh kernel, but with its imports already loaded
-_RESET = """\
-%reset -f
-import gc as _gc
-import matplotlib.pyplot as _plt
-_plt.close("all")
-_gc.collect()
-try:  # hand freed pages back: the next notebook starts small
-    import pyarrow as _pa
-    _pa.default_memory_pool().release_unused()
-    import ctypes as _ct
-    _ct.CDLL("libc.so.6").malloc_trim(0)
-except (ImportError, OSError):
-    pass
-del _gc, _plt
-"""
+def release_memory() -> None:
+    """Close every figure, collect garbage and hand freed pages back to the system.
+
+    Run in a shared kernel between two notebooks (after ``%reset -f``), so the
+    next notebook starts small, as in a fresh kernel.
+    """
+    import ctypes
+    import gc
+
+    import matplotlib.pyplot as plt
+    import pyarrow as pa
+
+    plt.close("all")
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing more to hand back
+        pass
+
+
+# between two notebooks in a shared kernel: an empty namespace, with the imports kept
+_RESET = "%reset -f\nfrom loyalty_roi.runner import release_memory\nrelease_memory()\ndel release_memory\n"
 
 
 class KernelSession:
-    """One kernel that runs several notebooks in turn (a report's notebooks 02–04).
+    """One kernel that runs several notebooks in turn (every notebook of a report run).
 
     Starting a kernel and importing pandas, matplotlib, the engine and PyMC costs
-    seconds per notebook; a run that executes three notebooks for one month pays
-    it once.  Between notebooks the namespace is reset (``%reset -f``), figures are
-    closed and freed memory is returned, so each notebook still starts from nothing
-    of the previous one: it stays runnable on its own in JupyterLab, and the tests
-    run each notebook in a fresh kernel as well.
+    seconds per notebook; a run pays it once, for ingest and every month's
+    notebooks 02–04.  Between notebooks the namespace is reset (``%reset -f``),
+    figures are closed and freed memory is returned (:func:`release_memory`), so
+    each notebook still starts from nothing of the previous one: it stays
+    runnable on its own in JupyterLab, and the tests run each notebook in a fresh
+    kernel as well.
     """
 
     def __init__(self, kernel_name: str = KERNEL_NAME) -> None:
