@@ -26,15 +26,24 @@ def test_six_modules_each_with_exercise_solution_and_the_facilitator_guide():
 
 
 def test_committed_notebooks_are_what_the_builder_writes():
-    import importlib.util
+    from loyalty_roi.workshop.authoring import build, notebook_path
 
-    spec = importlib.util.spec_from_file_location("build_workshop", WS_DIR / "build_workshop.py")
-    build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(build)
-    for n in build.MODULES:
+    assert len(workshop.MODULES) == 6
+    for n, module in enumerate(workshop.MODULES, start=1):
         for solution in (False, True):
-            committed = nbformat.read(build.path(n, solution), as_version=4)
-            assert committed.cells == build.build(n, solution).cells, build.path(n, solution).name
+            path = notebook_path(WS_DIR, module, n, solution)
+            committed = nbformat.read(path, as_version=4)
+            assert committed.cells == build(module, n, solution).cells, path.name
+
+
+def test_each_module_has_one_title_for_its_notebooks_and_its_checks():
+    for n, module in enumerate(workshop.MODULES, start=1):
+        checks = getattr(workshop.check, f"module{n}")
+        assert checks.title == module.TITLE
+        heading = nbformat.read(next(WS_DIR.glob(f"{n:02d}_*_solution.ipynb")), as_version=4)
+        assert heading.cells[0].source.startswith(f"# {module.TITLE} — solution")
+        tasks = [c[1] for c in module.CELLS if c[0] == "ex"]
+        assert tasks == [e.name for e in checks.exercises.values()]
 
 
 def _check_outputs(path, tmp_path):
