@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from loyalty_roi.engine import PANEL_COLUMNS, month_from_index
+from loyalty_roi.engine import PANEL_COLUMNS
+from loyalty_roi.months import from_index as month_from_index
 
 
 def _mi(ts: pd.Series) -> pd.Series:

@@ -1,6 +1,6 @@
 import pytest
 
-from loyalty_roi import config
+from loyalty_roi import config, months
 from loyalty_roi.errors import ConfigError
 
 
@@ -54,5 +54,5 @@ def test_missing_config_file_says_how_to_fix(tmp_path):
 def test_last_complete_month():
     import datetime as dt
 
-    assert config.last_complete_month(dt.date(2026, 11, 22)) == "2026-10"
-    assert config.last_complete_month(dt.date(2026, 1, 1)) == "2025-12"
+    assert months.last_calendar_month(dt.date(2026, 11, 22)) == "2026-10"
+    assert months.last_calendar_month(dt.date(2026, 1, 1)) == "2025-12"

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loyalty_roi import config, engine, kpis
+from loyalty_roi import config, engine, kpis, scorecard
 
 JAN, FEB, MAR = (pd.Timestamp(f"2026-0{m}-01") for m in (1, 2, 3))
 
@@ -70,7 +70,7 @@ def test_points_and_survey_kpis(tiny_kpis):
 
 def test_missing_tables_say_not_available_never_zero(tiny_kpis):
     v, inp = tiny_kpis
-    card = kpis.scorecard(
+    card = scorecard.build(
         v, "2026-03", config.load_config().kpi, available=inp.available
     ).set_index("key")
     assert (
@@ -85,7 +85,7 @@ def test_missing_tables_say_not_available_never_zero(tiny_kpis):
 
 def test_scorecard_changes_and_sentences(tiny_kpis):
     v, inp = tiny_kpis
-    card = kpis.scorecard(v, "2026-03", None, available=inp.available).set_index("key")
+    card = scorecard.build(v, "2026-03", None, available=inp.available).set_index("key")
     assert card.loc["enrollment_rate", "mom"] == pytest.approx((0.5 - 2 / 3) * 100)  # pp
     assert card.loc["average_order_value", "mom"] == pytest.approx((75 / 20 - 1) * 100)  # %
     assert np.isnan(card.loc["average_order_value", "yoy"])
@@ -105,14 +105,16 @@ def test_scorecard_changes_and_sentences(tiny_kpis):
 )
 def test_target_status_rule(value, expected_status):
     # baseline 0.50, the path expects 0.60 now: progress 0.9+ on track, 0.5+ at risk
-    assert kpis.target_status(value, 0.50, 0.60, True) == expected_status
+    assert scorecard.target_status(value, 0.50, 0.60, True) == expected_status
 
 
 def test_target_status_for_lower_is_better():
-    assert kpis.target_status(0.30, 0.40, 0.35, False) == "on track"
-    assert kpis.target_status(0.42, 0.40, 0.35, False) == "off track"
-    assert kpis.target_status(0.38, 0.40, 0.35, False) == "off track"  # 40 % of the planned fall
-    assert kpis.target_status(0.37, 0.40, 0.35, False) == "at risk"
+    assert scorecard.target_status(0.30, 0.40, 0.35, False) == "on track"
+    assert scorecard.target_status(0.42, 0.40, 0.35, False) == "off track"
+    assert (
+        scorecard.target_status(0.38, 0.40, 0.35, False) == "off track"
+    )  # 40 % of the planned fall
+    assert scorecard.target_status(0.37, 0.40, 0.35, False) == "at risk"
 
 
 def test_scorecard_target_sentence_on_synthetic_data(small_processed):
@@ -130,7 +132,7 @@ def test_scorecard_target_sentence_on_synthetic_data(small_processed):
             }
         }
     )
-    card = kpis.scorecard(v, "2026-10", cfg.kpi, available=inp.available).set_index("key")
+    card = scorecard.build(v, "2026-10", cfg.kpi, available=inp.available).set_index("key")
     row = card.loc["average_order_value"]
     assert row["baseline"] == pytest.approx(
         v.loc[pd.Timestamp("2026-04-01"), "average_order_value"]
@@ -176,7 +178,7 @@ def test_every_brief_kpi_is_in_the_catalogue():
 
 @given(st.floats(0, 1), st.floats(0, 1), st.floats(0, 1), st.floats(0, 1))
 def test_status_is_always_one_of_three(value, baseline, target, expected):
-    assert kpis.target_status(value, baseline, target, expected, True) in (
+    assert scorecard.target_status(value, baseline, target, expected, True) in (
         "on track",
         "at risk",
         "off track",
@@ -211,6 +213,6 @@ def test_a_rate_target_above_100_percent_is_called_infeasible_not_off_track(smal
             }
         }
     )
-    card = kpis.scorecard(v, "2026-10", cfg.kpi, available=inp.available).set_index("key")
+    card = scorecard.build(v, "2026-10", cfg.kpi, available=inp.available).set_index("key")
     status = card.loc["retention_rate", "status"]
     assert status.startswith("infeasible") and "120.0%" in status

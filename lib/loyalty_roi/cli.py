@@ -33,7 +33,7 @@ DEFAULT_CONFIG_ARG = DEFAULT_CONFIG.relative_to(PROJ_ROOT)  # shown short in --h
 
 def _check_month(month: str) -> str:
     """The config's month rule, as a one-line CLI error (exit 2)."""
-    from .config import _check_month as check
+    from .months import check
 
     try:
         return check(month)

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from . import months
+
 WEEK_DAYS = 7.0
 
 
@@ -225,9 +227,7 @@ def validate_for_month(
     daily: pd.DataFrame, month_end: pd.Timestamp, holdout_months: int = 6
 ) -> tuple[pd.DataFrame, dict]:
     """Calibrate up to ``holdout_months`` before ``month_end``, check the prediction for the holdout."""
-    cal_end = (
-        pd.Timestamp(month_end) - pd.DateOffset(months=holdout_months)
-    ) + pd.offsets.MonthEnd(0)
+    cal_end = months.end(pd.Timestamp(month_end) - pd.DateOffset(months=holdout_months))
     s = summary_from_daily(daily, cal_end, month_end)
     f = fit(s, spend=False)
     tab, err = holdout_validation(s, f)
@@ -241,8 +241,7 @@ def validation_unavailable(
     """Why the holdout check cannot run on this data (too little history), or None."""
     if daily.empty:
         return "Not available: there are no identified purchases to fit the CLV model on."
-    start = pd.Timestamp(daily["date"].min()).to_period("M")
-    have = (pd.Timestamp(month_end).to_period("M") - start).n + 1
+    have = months.between(pd.Timestamp(daily["date"].min()), pd.Timestamp(month_end)) + 1
     need = 2 * holdout_months
     if have < need:
         return (

@@ -28,6 +28,8 @@ from pydantic import (
 )
 
 from .errors import ConfigError
+from .months import check as check_month
+from .months import last_calendar_month
 
 HOME_ENV = "LOYALTY_ROI_HOME"
 
@@ -57,27 +59,11 @@ PROCESSED_DIR = DATA_DIR / "processed"
 REPORTS_DIR = PROJ_ROOT / "reports"
 NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
 
-_MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-
 
 def resolve_path(path: str | Path) -> Path:
     """Return ``path`` as an absolute path; relative paths are taken from the project root."""
     p = Path(path).expanduser()
     return p if p.is_absolute() else (PROJ_ROOT / p)
-
-
-def last_complete_month(today: dt.date | None = None) -> str:
-    """The last complete calendar month before ``today`` as ``YYYY-MM``."""
-    today = today or dt.date.today()
-    first = today.replace(day=1)
-    prev = first - dt.timedelta(days=1)
-    return f"{prev.year:04d}-{prev.month:02d}"
-
-
-def _check_month(v: str) -> str:
-    if not _MONTH_RE.match(v):
-        raise ValueError(f"'{v}' is not a month in the form YYYY-MM (e.g. 2026-10)")
-    return v
 
 
 class _Strict(BaseModel):
@@ -121,10 +107,10 @@ class DemoConfig(_Strict):
     @field_validator("end_month")
     @classmethod
     def _month(cls, v: str) -> str:
-        return v if v == "latest" else _check_month(v)
+        return v if v == "latest" else check_month(v)
 
     def resolved_end_month(self) -> str:
-        return last_complete_month() if self.end_month == "latest" else self.end_month
+        return last_calendar_month() if self.end_month == "latest" else self.end_month
 
 
 class FinanceConfig(_Strict):
@@ -148,7 +134,7 @@ class KpiTarget(_Strict):
     def _month(cls, v: Any) -> str:
         if isinstance(v, dt.date):  # YAML may parse 2025-10-01 as a date
             v = f"{v.year:04d}-{v.month:02d}"
-        return _check_month(str(v))
+        return check_month(str(v))
 
 
 class KpiConfig(_Strict):

@@ -25,30 +25,8 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from . import months
 from .schema import TABLES
-
-
-def month_index(ts: ir.TimestampValue | ir.DateValue) -> ir.IntegerValue:
-    """Integer month index ``year * 12 + month − 1`` of a timestamp/date expression."""
-    return (ts.year() * 12 + ts.month() - 1).cast("int64")
-
-
-def month_from_index(mi: pd.Series) -> pd.Series:
-    """Month start timestamps from a month index series."""
-    mi = mi.astype("int64")
-    return pd.to_datetime(pd.DataFrame({"year": mi // 12, "month": mi % 12 + 1, "day": 1}))
-
-
-def month_end(month: str) -> pd.Timestamp:
-    """Last day of ``YYYY-MM``."""
-    return pd.Period(month, freq="M").to_timestamp(how="end").normalize()
-
-
-def index_of_month(month: str | pd.Timestamp) -> int:
-    """Month index of ``YYYY-MM`` or a timestamp."""
-    p = pd.Period(month, freq="M")
-    return p.year * 12 + p.month - 1
-
 
 IBIS_TYPES = {
     "str": "string",
@@ -229,13 +207,15 @@ def connect(processed_dir: str | Path, backend: str = "duckdb", spark=None, opti
 
 def _tx_identified(eng: Engine) -> ir.Table:
     tx = eng.table("transactions")
-    return tx.filter(tx.customer_id.notnull()).mutate(mi=month_index(tx.ts))
+    return tx.filter(tx.customer_id.notnull()).mutate(mi=months.index_expr(tx.ts))
 
 
 def data_months(eng: Engine) -> tuple[int, int]:
     """First and last month index with transactions."""
     tx = eng.table("transactions")
-    r = eng.execute(tx.aggregate(lo=month_index(tx.ts).min(), hi=month_index(tx.ts).max()))
+    r = eng.execute(
+        tx.aggregate(lo=months.index_expr(tx.ts).min(), hi=months.index_expr(tx.ts).max())
+    )
     return int(r["lo"].iloc[0]), int(r["hi"].iloc[0])
 
 
@@ -275,17 +255,17 @@ def customer_month_panel_expr(eng: Engine, start_mi: int, end_mi: int) -> ir.Tab
         return_amount=tx.is_return.ifelse(tx.net_amount, 0.0).sum(),
     )
     cust = eng.table("customers")
-    months = ibis.range(start_mi, end_mi + 1).unnest().name("mi").as_table()
-    first_mi = month_index(cust.first_seen)
+    month_grid = ibis.range(start_mi, end_mi + 1).unnest().name("mi").as_table()
+    first_mi = months.index_expr(cust.first_seen)
     c = cust.select(
         customer_id=cust.customer_id,
         first_mi=first_mi,
         # a member without an enrollment date counts as enrolled before first seen
         enroll_mi=cust.is_member.ifelse(
-            month_index(cust.enrolled_at).fill_null(first_mi), ibis.null("int64")
+            months.index_expr(cust.enrolled_at).fill_null(first_mi), ibis.null("int64")
         ),
     )
-    grid = c.cross_join(months)
+    grid = c.cross_join(month_grid)
     grid = grid.filter(grid.mi >= grid.first_mi)
     p = grid.left_join(agg, ["customer_id", "mi"]).drop("customer_id_right", "mi_right")
     p = p.mutate(
@@ -300,7 +280,7 @@ def customer_month_panel_expr(eng: Engine, start_mi: int, end_mi: int) -> ir.Tab
     )
     if eng.has("points_ledger"):
         pl = eng.table("points_ledger")
-        pl = pl.mutate(mi=month_index(pl.date))
+        pl = pl.mutate(mi=months.index_expr(pl.date))
         pts = pl.group_by(["customer_id", "mi"]).aggregate(
             points_earned=(pl.type == "earn").ifelse(pl.points, 0).sum().cast("int64"),
             points_redeemed=(pl.type == "redeem").ifelse(-pl.points, 0).sum().cast("int64"),
@@ -329,7 +309,9 @@ def customer_month_panel_expr(eng: Engine, start_mi: int, end_mi: int) -> ir.Tab
         first = c.select(f_customer=c.customer_id, f_mi=c.first_mi)
         th = th.inner_join(first, th.customer_id == first.f_customer)
         # a change before the customer's first panel month holds from that month on
-        th = th.mutate(th_mi=ibis.greatest(month_index(th.date), th.f_mi, ibis.literal(start_mi)))
+        th = th.mutate(
+            th_mi=ibis.greatest(months.index_expr(th.date), th.f_mi, ibis.literal(start_mi))
+        )
         last = th.group_by([th.customer_id, th.th_mi]).aggregate(th_tier=th.to_tier.argmax(th.date))
         p = p.left_join(last, [p.customer_id == last.customer_id, p.mi == last.th_mi]).drop(
             "customer_id_right", "th_mi"
@@ -359,7 +341,7 @@ def _finish(df: pd.DataFrame, keys: list[str] | None) -> pd.DataFrame:
     if keys:
         df = df.sort_values(keys, kind="stable").reset_index(drop=True)
     if "mi" in df.columns:
-        df.insert(df.columns.get_loc("mi") + 1, "month", month_from_index(df["mi"]))
+        df.insert(df.columns.get_loc("mi") + 1, "month", months.from_index(df["mi"]))
     return df
 
 
@@ -376,15 +358,15 @@ def customer_month_panel(
     month, members only).
     """
     lo, hi = data_months(eng)
-    start_mi = index_of_month(start) if start else lo
-    end_mi = index_of_month(end) if end else hi
+    start_mi = months.index(start) if start else lo
+    end_mi = months.index(end) if end else hi
     df = eng.execute(customer_month_panel_expr(eng, start_mi, end_mi))
     df["months_since_enrollment"] = df["months_since_enrollment"].astype("Int64")
     return _finish(df, None)  # sorted by customer_id, mi in the engine (binary order, as pandas)
 
 
 def rfm_summary_expr(eng: Engine, as_of_mi: int) -> ir.Table:
-    end = pd.Timestamp(month_from_index(pd.Series([as_of_mi + 1])).iloc[0])
+    end = pd.Timestamp(months.from_index(pd.Series([as_of_mi + 1])).iloc[0])
     end_epoch = end.timestamp()
     tx = eng.table("transactions")
     # a bound on the timestamp, not on a month index computed per row: same rows, and
@@ -423,7 +405,7 @@ def rfm_summary(eng: Engine, as_of: str | None = None) -> pd.DataFrame:
     (days from the last / first purchase to the end of the ``as_of`` month),
     ``aov`` (monetary / frequency).  Customers without an order are absent.
     """
-    as_of_mi = index_of_month(as_of) if as_of else data_months(eng)[1]
+    as_of_mi = months.index(as_of) if as_of else data_months(eng)[1]
     return eng.execute(rfm_summary_expr(eng, as_of_mi).order_by("customer_id"))
 
 
@@ -436,7 +418,9 @@ def cohort_matrix_expr(eng: Engine, kind: str, start_mi: int, end_mi: int) -> ir
     elif kind == "enrollment":
         cust = eng.table("customers")
         cust = cust.filter(cust.is_member & cust.enrolled_at.notnull())
-        cohorts = cust.select(customer_id=cust.customer_id, cohort_mi=month_index(cust.enrolled_at))
+        cohorts = cust.select(
+            customer_id=cust.customer_id, cohort_mi=months.index_expr(cust.enrolled_at)
+        )
         # enrollments before the data window have no month-0 activity to compare with
         cohorts = cohorts.filter((cohorts.cohort_mi >= start_mi) & (cohorts.cohort_mi <= end_mi))
     else:
@@ -464,10 +448,10 @@ def cohort_matrix(eng: Engine, kind: str = "acquisition", end: str | None = None
     later / cohort size.  Pivot with :func:`cohort_pivot`.
     """
     lo, hi = data_months(eng)
-    end_mi = index_of_month(end) if end else hi
+    end_mi = months.index(end) if end else hi
     df = eng.execute(cohort_matrix_expr(eng, kind, lo, end_mi))
     df = df.sort_values(["cohort_mi", "offset"], kind="stable").reset_index(drop=True)
-    df.insert(1, "cohort", month_from_index(df["cohort_mi"]))
+    df.insert(1, "cohort", months.from_index(df["cohort_mi"]))
     return df
 
 
@@ -480,7 +464,7 @@ def cohort_pivot(long: pd.DataFrame) -> pd.DataFrame:
 
 def store_month_totals_expr(eng: Engine) -> ir.Table:
     tx = eng.table("transactions")
-    tx = tx.mutate(mi=month_index(tx.ts))
+    tx = tx.mutate(mi=months.index_expr(tx.ts))
     return tx.group_by(["store", "channel", "mi"]).aggregate(
         receipts=tx.is_return.ifelse(0, 1).sum().cast("int64"),
         revenue=tx.net_amount.sum(),
@@ -537,7 +521,7 @@ def daily_purchases(eng: Engine, end: str | None = None) -> pd.DataFrame:
     Returns are left out, as in the CLV literature (a return is not a purchase).
     """
     tx = _tx_identified(eng)
-    end_mi = index_of_month(end) if end else data_months(eng)[1]
+    end_mi = months.index(end) if end else data_months(eng)[1]
     s = tx.filter(~tx.is_return & (tx.mi <= end_mi))
     s = s.mutate(date=s.ts.truncate("D"))
     df = eng.execute(s.group_by(["customer_id", "date"]).aggregate(amount=s.net_amount.sum()))
@@ -550,9 +534,7 @@ def resolve_month(eng: Engine, month: str = "latest") -> str:
     r = eng.execute(tx.aggregate(lo=tx.ts.min(), hi=tx.ts.max()))
     lo, hi = pd.Timestamp(r["lo"].iloc[0]), pd.Timestamp(r["hi"].iloc[0])
     if month in ("", "latest", None):
-        last_day = hi.normalize() + pd.offsets.MonthEnd(0)
-        p = pd.Period(hi, freq="M") if hi.normalize() == last_day else pd.Period(hi, freq="M") - 1
-        return str(p)
+        return months.last_complete_in_data(hi)
     p = pd.Period(month, freq="M")
     if not (pd.Period(lo, freq="M") <= p <= pd.Period(hi, freq="M")):
         from .errors import ConfigError

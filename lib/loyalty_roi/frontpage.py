@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .kpis import STATUS_COLORS
+from .scorecard import STATUS_COLORS
 
 # KPIs shown on the front page besides those with a target (in catalogue order)
 FRONT_KPIS = (
@@ -141,7 +141,7 @@ def sparkline(values: list[float], width: int = 110, height: int = 26) -> str:
 
 def kpi_section(processed: Path, card: pd.DataFrame | None, currency: str) -> str:
     """The KPI rows: KPI, trend, value, MoM and YoY (green good news, red bad), target, status."""
-    from .kpis import scorecard_display
+    from .scorecard import scorecard_display
 
     if card is None:
         return (

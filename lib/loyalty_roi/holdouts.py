@@ -87,12 +87,13 @@ def measurable_lifts(eng) -> tuple[pd.DataFrame | None, str | None]:
 
 def data_window_note(eng) -> str | None:
     """Campaigns that began before the transactions do: their response is only partly observed."""
-    from .engine import data_months, month_from_index
+    from .engine import data_months
+    from .months import from_index
 
     if not eng.has("campaigns"):
         return None
     lo, _ = data_months(eng)
-    start = pd.Timestamp(month_from_index(pd.Series([lo])).iloc[0])
+    start = pd.Timestamp(from_index(pd.Series([lo])).iloc[0])
     c = eng.read("campaigns")
     early = c[c["start"] < start]
     if early.empty:

@@ -3,8 +3,8 @@
 Each :class:`Kpi` has a name, its formula (also in the function docstring),
 a unit, a direction (is higher better?) and the tables it needs.
 :func:`monthly_kpis` computes all of them for all months from the engine's
-monthly aggregates; :func:`scorecard` turns one month into a scorecard with
-MoM / YoY change, the SMART target from the config and a status.
+monthly aggregates; :func:`loyalty_roi.scorecard.build` turns one month into a
+scorecard with MoM / YoY change, the SMART target from the config and a status.
 
 A KPI whose tables are missing is "not available: needs <table>" — never 0.
 A KPI that is undefined in a month (e.g. no campaign ended, not enough
@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from . import engine
-from .claims import cite
+from .months import floor as month_floor
 
 
 @dataclass(frozen=True)
@@ -342,7 +342,7 @@ def monthly_kpis(
         out["redemption_rate"] = roll["points_redeemed"] / roll["points_earned"].replace(0, np.nan)
         out["breakage_rate"] = roll["points_expired"] / roll["points_earned"].replace(0, np.nan)
     if inp.surveys is not None:
-        s = inp.surveys.assign(month=inp.surveys["date"].dt.to_period("M").dt.to_timestamp())
+        s = inp.surveys.assign(month=month_floor(inp.surveys["date"]))
         sg = s.groupby("month")
         out["nps"] = (sg["nps"].apply(lambda x: (x >= 9).mean() - (x <= 6).mean()) * 100).reindex(
             out.index
@@ -355,286 +355,11 @@ def monthly_kpis(
             .groupby("campaign_id")["responded"]
             .agg(["sum", "size"])
         )
-        ends = inp.campaigns.set_index("campaign_id")["end"].dt.to_period("M").dt.to_timestamp()
+        ends = month_floor(inp.campaigns.set_index("campaign_id")["end"])
         resp["month"] = ends.reindex(resp.index)
         m = resp.groupby("month")[["sum", "size"]].sum()
         out["campaign_response_rate"] = (m["sum"] / m["size"]).reindex(out.index)
     return out
-
-
-def availability(available: set[str]) -> dict[str, str | None]:
-    """For each KPI: None when computable, else the "not available: needs …" message."""
-    res = {}
-    for k in CATALOGUE:
-        missing = [t for t in k.needs if t not in available]
-        res[k.key] = f"not available: needs {', '.join(missing)}" if missing else None
-    return res
-
-
-def change_unit(unit: str, short: bool = False) -> str:
-    """The unit of a KPI's MoM/YoY change: pp for rates, points for NPS, % otherwise."""
-    if unit == "share":
-        return "pp"
-    if unit == "nps":
-        return "pts" if short else "points"
-    return "%"
-
-
-def _change(cur: float, prev: float, kpi: Kpi) -> float:
-    """Change from ``prev`` to ``cur``: percentage points for rates and NPS, relative change otherwise."""
-    if pd.isna(cur) or pd.isna(prev):
-        return np.nan
-    if kpi.is_rate:
-        return (cur - prev) * 100
-    if kpi.unit == "nps":
-        return cur - prev
-    return np.nan if prev == 0 else (cur / prev - 1) * 100
-
-
-def target_status(
-    value: float,
-    baseline: float,
-    expected: float,
-    higher_is_better: bool,
-    on_track_share: float = 0.9,
-    at_risk_share: float = 0.5,
-) -> str:
-    """Status against a SMART target with a linear path from baseline to target.
-
-    ``progress = (value − baseline) / (expected − baseline)``, where ``expected``
-    is the value the linear path reaches in this month.  On track if progress ≥
-    ``on_track_share``, at risk if ≥ ``at_risk_share``, else off track.  At the
-    baseline month itself (no change expected yet): on track unless the value
-    moved the wrong way.
-    """
-    if pd.isna(value) or pd.isna(baseline):
-        return "no data"
-    sign = 1 if higher_is_better else -1
-    needed = (expected - baseline) * sign
-    achieved = (value - baseline) * sign
-    if needed <= 0:
-        return "on track" if achieved >= 0 else "at risk"
-    progress = achieved / needed
-    if progress >= on_track_share:
-        return "on track"
-    if progress >= at_risk_share:
-        return "at risk"
-    return "off track"
-
-
-def _months_between(a: pd.Timestamp, b: pd.Timestamp) -> int:
-    return (b.year - a.year) * 12 + (b.month - a.month)
-
-
-def scorecard(
-    values: pd.DataFrame,
-    month: str | pd.Timestamp,
-    kpi_config=None,
-    available: set[str] | None = None,
-) -> pd.DataFrame:
-    """The scorecard of one month.
-
-    Columns: ``kpi, group, value, unit, mom, yoy`` (changes in pp for rates,
-    points for NPS, % otherwise), ``target`` (text), ``target_value``,
-    ``expected_now``, ``status`` and ``note``.  ``kpi_config`` is the
-    ``kpi`` section of the workbook config (targets and status shares).
-    """
-    m = pd.Timestamp(pd.Period(month, freq="M").to_timestamp())
-    if m not in values.index:
-        raise KeyError(
-            f"month {m:%Y-%m} is not in the data ({values.index.min():%Y-%m} … {values.index.max():%Y-%m})"
-        )
-    avail = availability(available if available is not None else set())
-    targets = kpi_config.targets if kpi_config is not None else {}
-    rows = []
-    for k in CATALOGUE:
-        row = {
-            "key": k.key,
-            "kpi": k.name,
-            "group": k.group,
-            "unit": k.unit,
-            "higher_is_better": k.higher_is_better,
-        }
-        if available is not None and avail[k.key]:
-            rows.append({**row, "value": np.nan, "status": avail[k.key], "note": avail[k.key]})
-            continue
-        s = values[k.key] if k.key in values else pd.Series(dtype=float)
-        cur = s.get(m, np.nan)
-        prev = s.get(m - pd.DateOffset(months=1), np.nan)
-        last_year = s.get(m - pd.DateOffset(months=12), np.nan)
-        row.update(
-            value=cur, previous=prev, mom=_change(cur, prev, k), yoy=_change(cur, last_year, k)
-        )
-        t = targets.get(k.key)
-        if t is not None and k.higher_is_better is not None:
-            b_month = pd.Timestamp(pd.Period(t.baseline_month, freq="M").to_timestamp())
-            by = pd.Timestamp(pd.Period(t.by, freq="M").to_timestamp())
-            baseline = s.get(b_month, np.nan)
-            target_value = baseline * (1 + t.change)
-            if k.is_rate:
-                target_value = min(target_value, 1.0)  # a share cannot pass 100 %
-            total = max(1, _months_between(b_month, by))
-            elapsed = min(max(0, _months_between(b_month, m)), total)
-            expected = baseline + (target_value - baseline) * elapsed / total
-            status = target_status(
-                cur,
-                baseline,
-                expected,
-                higher_is_better=k.higher_is_better,
-                on_track_share=kpi_config.on_track_share,
-                at_risk_share=kpi_config.at_risk_share,
-            )
-            if pd.isna(baseline):
-                status = f"no baseline: {t.baseline_month} not in the data"
-            elif k.is_rate and not 0 <= baseline * (1 + t.change) <= 1:
-                # a rate cannot pass 100 % (or fall below 0): say so instead of "off track"
-                status = (
-                    f"infeasible: {t.change:+.0%} on {baseline:.1%} is "
-                    f"{baseline * (1 + t.change):.1%} — set a reachable change in kpi.targets"
-                )
-            row.update(
-                target=f"{t.change:+.0%} vs {t.baseline_month} by {t.by}",
-                baseline=baseline,
-                target_value=target_value,
-                expected_now=expected,
-                status=status,
-            )
-        else:
-            row.update(status="no target" if not pd.isna(cur) else "no data this month")
-        row["note"] = describe(k, cur, row.get("mom"), row.get("status"), row.get("target"))
-        rows.append(row)
-    cols = [
-        "key",
-        "kpi",
-        "group",
-        "value",
-        "unit",
-        "previous",
-        "mom",
-        "yoy",
-        "target",
-        "baseline",
-        "target_value",
-        "expected_now",
-        "status",
-        "note",
-        "higher_is_better",
-    ]
-    return pd.DataFrame(rows).reindex(columns=cols)
-
-
-def format_value(value: float, unit: str, currency: str = "EUR") -> str:
-    """A KPI value as text in its catalogue unit: 12.3 %, EUR 45.60, 1,234, NPS +23.
-
-    Money, shares and counts are formatted by :func:`loyalty_roi.present.fmt`,
-    the one presentation layer; the KPI-only units (points, orders, NPS, score) here.
-    """
-    from .present import DASH, fmt
-
-    if pd.isna(value):
-        return DASH
-    if unit in ("share", "money", "count"):
-        return fmt(value, unit, currency)
-    return {
-        "points": f"{value:,.0f}",
-        "orders": f"{value:.2f}",
-        "nps": f"{value:+.0f}",
-        "score": f"{value:.2f}",
-    }[unit]
-
-
-def describe(
-    k: Kpi, value: float, mom: float | None, status: str | None, target: str | None
-) -> str:
-    """One sentence on a KPI, e.g. "Repeat purchase rate fell 2.1 pp MoM, off track vs the +10% target"."""
-    if pd.isna(value):
-        return f"{k.name}: no value this month."
-    if mom is None or pd.isna(mom):
-        move = "has no previous month to compare with"
-    else:
-        unit = change_unit(k.unit)
-        verb = "rose" if mom > 0 else ("fell" if mom < 0 else "was unchanged")
-        move = f"{verb} {abs(mom):.1f} {unit} MoM" if mom != 0 else verb + " MoM"
-    s = f"{k.name} {move}"
-    if target and status in ("on track", "at risk", "off track"):
-        s += f", {status} vs the {target.split(' vs ')[0]} target"
-    return s + "."
-
-
-def biggest_movements(card: pd.DataFrame, n: int = 3) -> pd.DataFrame:
-    """The KPIs with the largest absolute MoM change among those with a direction."""
-    c = card[card["higher_is_better"].notna() & card["mom"].notna()].copy()
-    c["abs_mom"] = c["mom"].abs()
-    return c.sort_values("abs_mom", ascending=False).head(n)
-
-
-STATUS_COLORS = {"on track": "#d8f0d2", "at risk": "#fdebc8", "off track": "#f6d0d0"}
-
-
-def scorecard_display(card: pd.DataFrame, currency: str) -> pd.DataFrame:
-    """The scorecard with values and changes as text, ready to show or export."""
-
-    def chg(row, col):
-        v = row[col]
-        if pd.isna(v):
-            return "—"
-        unit = change_unit(row["unit"], short=True)
-        text = f"{v:+.1f}"
-        return f"{'0.0' if text in ('+0.0', '-0.0') else text} {unit}"  # never "−0.0 pp"
-
-    out = pd.DataFrame(
-        {
-            "KPI": card["kpi"],
-            "group": card["group"],
-            "value": [
-                format_value(v, u, currency)
-                for v, u in zip(card["value"], card["unit"], strict=True)
-            ],
-            "MoM": [chg(r, "mom") for _, r in card.iterrows()],
-            "YoY": [chg(r, "yoy") for _, r in card.iterrows()],
-            "target": card["target"].fillna("—"),
-            "target value": [
-                format_value(v, u, currency)
-                for v, u in zip(card["target_value"], card["unit"], strict=True)
-            ],
-            "status": card["status"],
-        }
-    )
-    return out
-
-
-def styled_scorecard(card: pd.DataFrame, currency: str):
-    """The scorecard as a pandas Styler: status cells coloured, no index."""
-    disp = scorecard_display(card, currency)
-    return (
-        disp.style.hide(axis="index")
-        .map(
-            lambda s: f"background-color: {STATUS_COLORS.get(s, 'transparent')}", subset=["status"]
-        )
-        .set_properties(**{"font-size": "0.9em"})
-    )
-
-
-def movement_sentences(card: pd.DataFrame, n: int = 4) -> str:
-    """Markdown bullets for the largest MoM movements, with their target status."""
-    top = biggest_movements(card, n)
-    if top.empty:
-        return "No KPI has a previous month to compare with."
-    return "\n".join(f"- {note}" for note in top["note"])
-
-
-def member_sentence(values: pd.DataFrame, month: str) -> str:
-    """The naive member premium in words, with the warning that it is not the program's effect."""
-    m = pd.Timestamp(pd.Period(month, freq="M").to_timestamp())
-    prem = values.loc[m, "member_spend_premium"] if m in values.index else np.nan
-    if pd.isna(prem):
-        return "There are no active members or no active non-members this month to compare."
-    return (
-        f"Active members spent {prem:+.0%} compared with active non-members in {m:%B %Y}. This is the naive "
-        f"comparison the published 12–18% figures rest on {cite('member_premium')}: heavy buyers join "
-        f"loyalty programs, so part of the gap existed before they enrolled. Notebook 04 estimates "
-        f"the program's own effect."
-    )
 
 
 def catalogue_markdown() -> str:

@@ -130,15 +130,15 @@ def what_changed(
 ) -> list[str]:
     """The index page's "what changed this month": a few sentences a director reads first.
 
-    ``card`` is the month's scorecard (:func:`loyalty_roi.kpis.scorecard`; ``None``
+    ``card`` is the month's scorecard (:func:`loyalty_roi.scorecard.build`; ``None``
     when the KPI notebook did not run); ``now`` and ``before`` are the headline
     figures (:func:`loyalty_roi.frontpage.headline`) of this month and of the last
     report published before it (``None`` when there is none).  Lists the largest
     KPI movements with whether they are good news, the targets by status, and how
     the headline figures moved since the previous report.
     """
-    from .kpis import biggest_movements, change_unit
     from .present import fmt
+    from .scorecard import biggest_movements, change_unit
 
     out = []
     if card is None:

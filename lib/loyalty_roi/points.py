@@ -17,14 +17,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-
-def _month(d: pd.Series) -> pd.Series:
-    return d.dt.to_period("M").dt.to_timestamp()
+from .months import floor as month_floor
 
 
 def monthly_flows(ledger: pd.DataFrame) -> pd.DataFrame:
     """Points issued, redeemed, expired and adjusted per month (redeemed/expired as positive numbers)."""
-    g = ledger.assign(month=_month(ledger["date"])).pivot_table(
+    g = ledger.assign(month=month_floor(ledger["date"])).pivot_table(
         index="month", columns="type", values="points", aggfunc="sum", fill_value=0
     )
     out = pd.DataFrame(index=g.index)
@@ -52,7 +50,9 @@ def roll_forward(
     movement = f["issued"] - f["redeemed"] - f["expired"] + f["adjusted"]
     f["closing"] = movement.cumsum()
     f["opening"] = f["closing"] - movement
-    balance = ledger.assign(month=_month(ledger["date"])).groupby("month")["points"].sum().cumsum()
+    balance = (
+        ledger.assign(month=month_floor(ledger["date"])).groupby("month")["points"].sum().cumsum()
+    )
     f["ledger_balance"] = balance.reindex(f.index).ffill().astype("int64")
     f["reconciles"] = f["closing"] == f["ledger_balance"]
     f["liability"] = f["closing"] * cost_per_point * expected_redemption
@@ -77,7 +77,7 @@ def redemption_by_cohort(ledger: pd.DataFrame) -> pd.DataFrame:
     Returns long form: ``cohort, age, issued, redeemed_cum, expired_cum,
     redeemed_share, expired_share``.  Ages run to the last month of data.
     """
-    led = ledger.assign(month=_month(ledger["date"]))
+    led = ledger.assign(month=month_floor(ledger["date"]))
     months = pd.period_range(led["month"].min(), led["month"].max(), freq="M").to_timestamp()
     mi = {m: i for i, m in enumerate(months)}
     M = len(months)

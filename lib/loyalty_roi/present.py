@@ -14,6 +14,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from .months import floor as month_floor
+
 DASH = "—"
 UNITS = ("money", "share", "change", "pp", "count", "number", "month", "date", "ratio", "text")
 
@@ -91,7 +93,7 @@ def _default_unit(s: pd.Series) -> str:
         return "number"
     if pd.api.types.is_datetime64_any_dtype(s):
         ts = s.dropna()
-        monthly = len(ts) and (ts == ts.dt.to_period("M").dt.to_timestamp()).all()
+        monthly = len(ts) and (ts == month_floor(ts)).all()
         return "month" if monthly else "date"
     if pd.api.types.is_integer_dtype(s):
         return "count"

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .claims import cite
+from .months import floor as month_floor
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def program_data(
     total = store_totals.groupby("month")["revenue"].sum().reindex(idx, fill_value=0.0).to_numpy()
     if ledger is not None and len(ledger):
         earn = ledger[ledger["type"] == "earn"]
-        pts = earn.groupby(earn["date"].dt.to_period("M").dt.to_timestamp())["points"].sum()
+        pts = earn.groupby(month_floor(earn["date"]))["points"].sum()
         issued = pts.reindex(idx, fill_value=0).to_numpy(dtype=float)
     else:
         issued = np.zeros(len(idx))

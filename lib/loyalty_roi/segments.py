@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import sanitize
+from .months import start as month_start
 
 DEFAULT_CUTS = (0.2, 0.4, 0.6, 0.8)
 
@@ -219,7 +220,7 @@ def tier_migration(panel: pd.DataFrame, month: str | pd.Timestamp) -> tuple[pd.D
     Returns the count matrix (rows: previous tier, columns: current tier) and a
     summary ``{"upgrades", "downgrades", "stayed"}``.
     """
-    m = pd.Timestamp(pd.Period(month, freq="M").to_timestamp())
+    m = month_start(month)
     prev = m - pd.DateOffset(months=1)
     p = panel[panel["is_member"] & panel["tier"].notna() & panel["month"].isin([prev, m])]
     w = p.pivot(index="customer_id", columns="month", values="tier").dropna()

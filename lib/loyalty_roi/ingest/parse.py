@@ -16,6 +16,7 @@ import pandas as pd
 
 from .. import sanitize
 from ..errors import DataError, Issue
+from ..months import floor as month_floor
 from ..parsing import (
     AmbiguousDates,
     as_text,
@@ -333,7 +334,7 @@ def parse_table(
             )
             if col.name == "month":
                 rej.add(
-                    v.notna() & (v != v.dt.to_period("M").dt.to_timestamp()),
+                    v.notna() & (v != month_floor(v)),
                     srcname,
                     "not the first day of a month",
                     "write the month as YYYY-MM or as the first day of the month",

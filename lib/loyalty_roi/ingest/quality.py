@@ -7,6 +7,7 @@ from collections import defaultdict
 import pandas as pd
 
 from ..errors import Issue
+from ..months import floor as month_floor
 from ..schema import TABLES
 from .parse import TableResult
 
@@ -65,7 +66,7 @@ def monthly_coverage(transactions: pd.DataFrame) -> pd.DataFrame:
     A gap or a sudden drop here usually means a missing export, not a business change.
     """
     t = transactions
-    month = t["ts"].dt.to_period("M").dt.to_timestamp()
+    month = month_floor(t["ts"])
     g = t.assign(month=month, identified=t["customer_id"].notna()).groupby("month")
     out = g.agg(
         receipts=("transaction_id", "size"),

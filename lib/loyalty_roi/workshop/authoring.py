@@ -27,6 +27,7 @@ from loyalty_roi import (
     incrementality,
     kpis,
     lift_checks,
+    months,
     narrative,
     points,
     roi,

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from .. import clv, engine, incrementality, ingest, kpis, points, processed, roi, segments
+from .. import clv, engine, incrementality, ingest, kpis, months, points, processed, roi, segments
 from ..config import PROJ_ROOT, load_config
 
 WORKSHOP_CONFIG = PROJ_ROOT / "config" / "workshop.yml"
@@ -52,12 +52,13 @@ class Workshop:
 
     @property
     def month_start(self) -> pd.Timestamp:
-        return pd.Timestamp(self.month + "-01")
+        """The first day of the analysis month."""
+        return months.start(self.month)
 
     @property
-    def month_end(self) -> pd.Timestamp:
-        """The last moment of the analysis month (its end, exclusive: next month's first day)."""
-        return self.month_start + pd.offsets.MonthBegin(1)
+    def next_month(self) -> pd.Timestamp:
+        """The first day after the analysis month: its exclusive end (``ts < ws.next_month``)."""
+        return months.next_start(self.month)
 
 
 @cache
@@ -101,7 +102,7 @@ def _clv() -> pd.DataFrame:
     ws = load()
     _, customer_clv = clv.clv_for_month(
         engine.daily_purchases(ws.engine, end=ws.month),
-        engine.month_end(ws.month),
+        months.end(ws.month),
         ws.cfg.finance,
     )
     return customer_clv.merge(_rfm()[["customer_id", "segment", "monetary"]], on="customer_id")
@@ -195,12 +196,12 @@ def roi_case(lift: float | None = None) -> tuple[roi.ProgramData, roi.Drivers]:
 
 def _tx_month(ws: Workshop) -> pd.DataFrame:
     t = ws.transactions
-    return t[(t["ts"] >= ws.month_start) & (t["ts"] < ws.month_end)]
+    return t[(t["ts"] >= ws.month_start) & (t["ts"] < ws.next_month)]
 
 
-def _tx_window(ws: Workshop, months: int, last: pd.Timestamp | None = None) -> pd.DataFrame:
-    end = (last or ws.month_start) + pd.offsets.MonthBegin(1)
-    start = end - pd.DateOffset(months=months)
+def _tx_window(ws: Workshop, n_months: int, last: pd.Timestamp | None = None) -> pd.DataFrame:
+    end = months.next_start(last or ws.month_start)
+    start = end - pd.DateOffset(months=n_months)
     t = ws.transactions
     return t[(t["ts"] >= start) & (t["ts"] < end) & t["customer_id"].notna()]
 
@@ -219,7 +220,7 @@ def _retention(ws: Workshop, window: int, denominator: str = "previous") -> floa
 
 
 def _outstanding(ledger: pd.DataFrame, ws: Workshop) -> pd.DataFrame:
-    return ledger[ledger["date"] < ws.month_end]
+    return ledger[ledger["date"] < ws.next_month]
 
 
 def _ledger_sum(types: tuple[str, ...], absolute: bool = False) -> float:
@@ -232,8 +233,8 @@ def _ledger_sum(types: tuple[str, ...], absolute: bool = False) -> float:
 def _ledger_window(kind: str) -> float:
     ws = load()
     lg = ws.points_ledger
-    start = ws.month_end - pd.DateOffset(months=12)
-    lg = lg[(lg["date"] >= start) & (lg["date"] < ws.month_end)]
+    start = ws.next_month - pd.DateOffset(months=12)
+    lg = lg[(lg["date"] >= start) & (lg["date"] < ws.next_month)]
     return float(-lg.loc[lg["type"] == kind, "points"].sum())
 
 

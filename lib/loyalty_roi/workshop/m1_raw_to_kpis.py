@@ -30,7 +30,7 @@ CELLS = [
     ),
     code(
         "tx = ws.transactions\n"
-        "in_month = (tx['ts'] >= ws.month_start) & (tx['ts'] < ws.month_end)\n"
+        "in_month = (tx['ts'] >= ws.month_start) & (tx['ts'] < ws.next_month)\n"
         "month_tx = tx[in_month]\n"
         "print(f'{len(month_tx):,} receipts in {ws.month}, of which {month_tx.is_return.sum():,} returns '\n"
         "      f'and {month_tx.customer_id.isna().sum():,} anonymous')\n"
@@ -67,9 +67,9 @@ CELLS = [
         "`window_tx` below holds those 12 months."
     ),
     code(
-        "start_12 = ws.month_end - pd.DateOffset(months=12)\n"
-        "window_tx = tx[(tx['ts'] >= start_12) & (tx['ts'] < ws.month_end) & tx['customer_id'].notna()]\n"
-        "print(f'{start_12:%Y-%m-%d} … {ws.month_end - pd.Timedelta(days=1):%Y-%m-%d}: {len(window_tx):,} receipts')"
+        "start_12 = ws.next_month - pd.DateOffset(months=12)\n"
+        "window_tx = tx[(tx['ts'] >= start_12) & (tx['ts'] < ws.next_month) & tx['customer_id'].notna()]\n"
+        "print(f'{start_12:%Y-%m-%d} … {ws.next_month - pd.Timedelta(days=1):%Y-%m-%d}: {len(window_tx):,} receipts')"
     ),
     ex(
         "module1.exercise3",
@@ -90,8 +90,8 @@ CELLS = [
         "def buyers(first, last):\n"
         "    w = tx[(tx['ts'] >= first) & (tx['ts'] < last) & ~tx['is_return']]\n"
         "    return set(w['customer_id'].dropna())\n\n"
-        "current = buyers(ws.month_end - pd.DateOffset(months=3), ws.month_end)\n"
-        "previous = buyers(ws.month_end - pd.DateOffset(months=6), ws.month_end - pd.DateOffset(months=3))\n"
+        "current = buyers(ws.next_month - pd.DateOffset(months=3), ws.next_month)\n"
+        "previous = buyers(ws.next_month - pd.DateOffset(months=6), ws.next_month - pd.DateOffset(months=3))\n"
         "answer = len(current & previous) / len(previous)\nanswer",
         "# TODO: the sets of customers with an order in the previous and in the current window,\n"
         "#       then |both| ÷ |previous|\n"

@@ -29,7 +29,9 @@ CELLS = [
         "so returns are deducted). Return a DataFrame with the columns `customer_id`, "
         "`frequency`, `monetary` and one row per customer who ordered at least once."
     ),
-    code("tx = ws.transactions\nknown = tx[tx['customer_id'].notna() & (tx['ts'] < ws.month_end)]"),
+    code(
+        "tx = ws.transactions\nknown = tx[tx['customer_id'].notna() & (tx['ts'] < ws.next_month)]"
+    ),
     ex(
         "module2.exercise1",
         "frequency = known[~known['is_return']].groupby('customer_id').size().rename('frequency')\n"
@@ -89,7 +91,7 @@ def checks() -> Module:
 
     def sales():
         t = load().transactions
-        return t[t["customer_id"].notna() & (t["ts"] < load().month_end)]
+        return t[t["customer_id"].notna() & (t["ts"] < load().next_month)]
 
     def rfm_with_returns_as_orders():
         s = sales()

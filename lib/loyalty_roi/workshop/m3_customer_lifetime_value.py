@@ -28,7 +28,7 @@ CELLS = [
     ),
     code(
         "fit, customer_clv = clv.clv_for_month(\n"
-        "    engine.daily_purchases(ws.engine, end=ws.month), engine.month_end(ws.month), ws.cfg.finance\n"
+        "    engine.daily_purchases(ws.engine, end=ws.month), months.end(ws.month), ws.cfg.finance\n"
         ")\n"
         "scored = segments.rfm_scores(engine.rfm_summary(ws.engine, as_of=ws.month))\n"
         "clv_seg = customer_clv.merge(scored[['customer_id', 'segment', 'monetary']], on='customer_id')\n"

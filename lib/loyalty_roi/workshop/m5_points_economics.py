@@ -28,7 +28,7 @@ CELLS = [
     ),
     code(
         "ledger = ws.points_ledger\n"
-        "upto = ledger[ledger['date'] < ws.month_end]\n"
+        "upto = ledger[ledger['date'] < ws.next_month]\n"
         "upto.groupby('type')['points'].agg(['count', 'sum'])"
     ),
     md(
@@ -48,7 +48,7 @@ CELLS = [
     ),
     ex(
         "module5.exercise2",
-        "last12 = ledger[(ledger['date'] >= ws.month_end - pd.DateOffset(months=12)) & (ledger['date'] < ws.month_end)]\n"
+        "last12 = ledger[(ledger['date'] >= ws.next_month - pd.DateOffset(months=12)) & (ledger['date'] < ws.next_month)]\n"
         "by_type = last12.groupby('type')['points'].sum()\n"
         "answer = -by_type['expire'] / by_type['earn']\nanswer",
         "# TODO: expired ÷ earned in the last 12 months (mind the signs)\nanswer = None\nanswer",
