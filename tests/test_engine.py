@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loyalty_roi import engine, months, processed
+from loyalty_roi import backends, engine, months, processed
 
 from . import reference
 
@@ -93,7 +93,7 @@ def test_spark_gives_exactly_the_duckdb_results(small_processed):
     if shutil.which("java") is None:
         pytest.skip("Java is not installed: the PySpark backend needs a Java 17 runtime")
     pytest.importorskip("pyspark", reason="install the 'spark' extra (make test does)")
-    spark = engine.spark_session()
+    spark = backends.spark_session()
     es, ed = (
         engine.connect(small_processed, "pyspark", spark=spark),
         engine.connect(small_processed),
@@ -122,7 +122,7 @@ def test_duckdb_gets_a_memory_limit_and_spill_folder_from_the_config(tiny_proces
     eng.close()
     # without a limit: the configured share of this machine's RAM (never below 1 GiB)
     ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    limit = engine.duckdb_settings(EngineConfig(memory_share=0.25))["memory_limit"]
+    limit = backends.duckdb_settings(EngineConfig(memory_share=0.25))["memory_limit"]
     assert limit == f"{max(1024, int(ram * 0.25 / 2**20))}MiB"
 
 

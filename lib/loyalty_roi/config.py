@@ -211,6 +211,40 @@ class ScenarioConfig(BaseModel):
         return {name: Scenario.model_validate(v) for name, v in extra.items()}
 
 
+class AnalysisConfig(_Strict):
+    """The analysis tunables of notebooks 02–04; each is also a notebook parameter."""
+
+    # 02 · segments
+    rfm_cuts: list[float] = Field(default_factory=lambda: [0.2, 0.4, 0.6, 0.8])
+    k_min: int = Field(2, ge=2)
+    k_max: int = Field(8, ge=2)
+    top_n: int = Field(15, ge=1)
+    # 03 · KPIs
+    retention_window: int = Field(3, ge=1, le=12)
+    trend_months: int = Field(13, ge=2)
+    holdout_months: int = Field(6, ge=1)
+    # 04 · ROI
+    pre_months: int = Field(6, ge=1)
+    post_months: int = Field(6, ge=1)
+    match_window: int = Field(3, ge=0)
+    n_boot: int = Field(400, ge=1)
+    pnl_months: int = Field(12, ge=1)
+    retention_change: float = Field(0.05, gt=0, lt=1)
+
+    @field_validator("rfm_cuts")
+    @classmethod
+    def _cuts(cls, v: list[float]) -> list[float]:
+        if not v or any(not 0 < c < 1 for c in v) or sorted(set(v)) != list(v):
+            raise ValueError("rfm_cuts are increasing quantiles between 0 and 1, e.g. [0.2, 0.4, 0.6, 0.8]")
+        return v
+
+    @model_validator(mode="after")
+    def _k_range(self) -> AnalysisConfig:
+        if self.k_max < self.k_min:
+            raise ValueError(f"k_max ({self.k_max}) is below k_min ({self.k_min})")
+        return self
+
+
 class PrivacyConfig(_Strict):
     salt_env: str = "LOYALTY_ROI_SALT"
 
@@ -250,6 +284,7 @@ class WorkbookConfig(_Strict):
     currency: str = "EUR"
     finance: FinanceConfig = Field(default_factory=FinanceConfig)
     kpi: KpiConfig = Field(default_factory=KpiConfig)
+    analysis: AnalysisConfig = Field(default_factory=AnalysisConfig)
     scenarios: ScenarioConfig = Field(default_factory=ScenarioConfig)
     privacy: PrivacyConfig = Field(default_factory=PrivacyConfig)
     engine: EngineConfig = Field(default_factory=EngineConfig)
@@ -310,10 +345,11 @@ def _set_dotted(d: dict, key: str, value: Any) -> None:
 
 
 def notebook_config(config_path: str = "", **params: Any) -> WorkbookConfig:
-    """Config for a notebook run: the file, overridden by the non-empty notebook parameters.
+    """Config for a notebook run: the file, overridden by the notebook parameters that are set.
 
     ``params`` use the notebook's names; each maps to a config key by
-    :data:`NOTEBOOK_PARAMS`.  Empty strings, 0 and ``None`` mean "as in the config".
+    :data:`NOTEBOOK_PARAMS`.  ``None`` means "as in the config"; any other
+    value, ``0`` and ``""`` included, overrides it.
     """
     overrides = {}
     for name, value in params.items():
@@ -321,9 +357,7 @@ def notebook_config(config_path: str = "", **params: Any) -> WorkbookConfig:
             raise ConfigError(
                 f"unknown notebook parameter '{name}' — known: {', '.join(NOTEBOOK_PARAMS)}"
             )
-        if value in ("", None) or (
-            isinstance(value, (int, float)) and not isinstance(value, bool) and value == 0
-        ):
+        if value is None:
             continue
         overrides[NOTEBOOK_PARAMS[name]] = value
     return load_config(config_path or None, overrides)
@@ -344,6 +378,19 @@ NOTEBOOK_PARAMS = {
     "cost_per_point": "finance.cost_per_point",
     "discount_rate": "finance.discount_rate",
     "backend": "engine.backend",
+    "rfm_cuts": "analysis.rfm_cuts",
+    "k_min": "analysis.k_min",
+    "k_max": "analysis.k_max",
+    "top_n": "analysis.top_n",
+    "retention_window": "analysis.retention_window",
+    "trend_months": "analysis.trend_months",
+    "holdout_months": "analysis.holdout_months",
+    "pre_months": "analysis.pre_months",
+    "post_months": "analysis.post_months",
+    "match_window": "analysis.match_window",
+    "n_boot": "analysis.n_boot",
+    "pnl_months": "analysis.pnl_months",
+    "retention_change": "analysis.retention_change",
 }
 
 

@@ -1,7 +1,9 @@
 """Campaign lift from randomized holdouts: the one unbiased comparison a program usually has.
 
 Revenue per contacted customer against revenue per held-out customer during
-the campaign window, with a delta-method interval on the log ratio.
+the campaign window, with a delta-method interval on the log ratio; and what
+each reward type costs per unit of incremental revenue, from those lifts
+(:func:`reward_type_comparison`).
 """
 
 from __future__ import annotations
@@ -105,4 +107,92 @@ def data_window_note(eng) -> str | None:
         f"Started before the data begins ({start:%Y-%m-%d}): {names}. Their response counts only "
         "the days inside the data, so their lift and incremental revenue are understated or "
         "uncertain — read them with care, or export transactions from before the campaign."
+    )
+
+
+def reward_type_comparison(
+    lifts: pd.DataFrame,
+    data_ledger: pd.DataFrame | None,
+    cost_per_point: float,
+    redemption_rate: float,
+    coupons: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Cost per incremental unit of revenue by reward type, from campaign holdout results.
+
+    Cost = campaign cost + for double-points campaigns the bonus points
+    (× cost per point × redemption rate).  Coupon discounts are already in the
+    net revenue the lift is measured on; with ``coupon_redemptions`` their
+    count and amount are shown beside it (not added to the cost again).  A type
+    with a campaign of unknown cost has an unknown total (never a zero).
+    """
+    if lifts is None or lifts.empty:
+        return pd.DataFrame()
+    d = lifts.copy()
+    if coupons is not None and "campaign_id" in coupons and len(coupons):
+        per = coupons.groupby("campaign_id").agg(
+            coupons_redeemed=("coupon_id", "size"), coupon_discount=("discount", "sum")
+        )
+        d = d.join(per, on="campaign_id")
+        d[["coupons_redeemed", "coupon_discount"]] = d[
+            ["coupons_redeemed", "coupon_discount"]
+        ].fillna(0)
+    bonus = pd.Series(0.0, index=d["campaign_id"])
+    if data_ledger is not None and "campaign_id" in data_ledger:
+        b = data_ledger[data_ledger["campaign_id"].notna() & (data_ledger["type"] == "earn")]
+        # bonus = the doubled half of the points earned under the campaign
+        bonus = (
+            (b.groupby("campaign_id")["points"].sum() / 2 * cost_per_point * redemption_rate)
+            .reindex(d["campaign_id"])
+            .fillna(0.0)
+        )
+    d["reward_cost"] = bonus.to_numpy()
+    d["total_cost"] = d["cost"] + d["reward_cost"]
+    extra = {k: (k, "sum") for k in ("coupons_redeemed", "coupon_discount") if k in d}
+    g = d.groupby("type").agg(
+        campaigns=("campaign_id", "size"),
+        cost_unknown=("cost", lambda s: int(s.isna().sum())),
+        incremental_revenue=("incremental_revenue", "sum"),
+        total_cost=("total_cost", lambda s: s.sum() if s.notna().all() else np.nan),
+        mean_lift=("lift", "mean"),
+        **extra,
+    )
+    g["cost_per_incremental_unit"] = g["total_cost"] / g["incremental_revenue"].where(
+        g["incremental_revenue"] > 0
+    )
+    return g.sort_values("cost_per_incremental_unit")
+
+
+def reward_type_sentence(rewards: pd.DataFrame) -> str:
+    """What the reward-type table shows, and why a cost per incremental unit may be missing."""
+    if rewards is None or rewards.empty:
+        return "No reward type has a measured campaign lift."
+    notes = []
+    no_rev = rewards.index[~(rewards["incremental_revenue"] > 0)].tolist()
+    if no_rev:
+        notes.append(
+            f"{', '.join(no_rev)}: no cost per incremental unit — not meaningful, the campaigns "
+            "added no measurable revenue"
+        )
+    unknown = rewards.index[rewards["cost_unknown"] > 0].tolist()
+    if unknown:
+        notes.append(f"{', '.join(unknown)}: cost unknown for some campaigns")
+    best = rewards["cost_per_incremental_unit"].dropna()
+    head = (
+        f"Cheapest way to buy incremental revenue: {best.idxmin()} "
+        f"({best.min():.2f} of cost per unit of revenue)."
+        if len(best)
+        else "No reward type both added revenue and has a known cost."
+    )
+    return head + (" " + "; ".join(notes) + "." if notes else "")
+
+
+def unknown_cost_sentence(campaigns: pd.DataFrame) -> str | None:
+    """Which campaigns have no cost (their cost per incremental unit is then unknown), or None."""
+    if campaigns is None or "cost" not in campaigns or not campaigns["cost"].isna().any():
+        return None
+    names = campaigns.loc[campaigns["cost"].isna(), "name"].astype(str).tolist()
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return (
+        f"{len(names)} campaigns have no cost in the data ({shown}): their reward type's cost per "
+        "incremental unit is unknown, not zero — add the cost to the campaigns export."
     )

@@ -47,6 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from . import did_stats
 from .holdouts import campaign_lifts  # noqa: F401 - part of this module's API
 
 FEATURES = ("revenue", "orders", "active_months", "tenure_months")
@@ -332,7 +333,7 @@ def matched_did(
             "history and customers not yet enrolled to compare with)"
         )
 
-    res_lift, ev = _ratios(t_blocks, c_blocks, shares, pre, post)
+    res_lift, ev = did_stats.ratios(t_blocks, c_blocks, shares, pre, post)
     boots, ev_boot = [], []
     for _ in range(n_boot):  # resample treated and controls within each cohort
         tb, cb, sb = [], [], []
@@ -342,7 +343,7 @@ def matched_did(
             tb.append((t[it], None))
             cb.append((c[ic], w[ic]))
             sb.append(sh[ic])
-        bl, bev = _ratios(tb, cb, sb, pre, post)
+        bl, bev = did_stats.ratios(tb, cb, sb, pre, post)
         boots.append(bl)
         ev_boot.append(bev)
     boots = np.array(boots)
@@ -352,14 +353,12 @@ def matched_did(
         {
             "k": ks,
             "lift": ev,
-            "lo": _percentile(ev_boot, 2.5),
-            "hi": _percentile(ev_boot, 97.5),
+            "lo": did_stats.percentile(ev_boot, 2.5),
+            "hi": did_stats.percentile(ev_boot, 97.5),
         }
     )
     event.loc[event["k"] == 0, ["lift", "lo", "hi"]] = np.nan  # enrollment month left out
-    from .did_stats import balance_table, joint_pretrend
-
-    wald, p_value = joint_pretrend(ev, ev_boot, pre)
+    wald, p_value = did_stats.joint_pretrend(ev, ev_boot, pre)
     n_treated = sum(len(t) for t, _ in t_blocks)
     post_months = sum(t[:, pre + 1 :].shape[1] * len(t) for t, _ in t_blocks)
     member_post = sum(t[:, pre + 1 :].sum() for t, _ in t_blocks) / max(1, post_months)
@@ -368,7 +367,7 @@ def matched_did(
         ci=(float(np.percentile(boots, 2.5)), float(np.percentile(boots, 97.5))),
         se=float(boots.std(ddof=1)),
         event_study=event,
-        balance=balance_table(bal_rows),
+        balance=did_stats.balance_table(bal_rows),
         cohorts=pd.DataFrame(rows_c),
         treated=n_treated,
         controls=sum(len(c) for c, _ in c_blocks),
@@ -380,70 +379,6 @@ def matched_did(
         future_member_controls=future_members / max(1, all_controls),
         censored_controls=censor,
     )
-
-
-def _percentile(draws: np.ndarray, q: float) -> np.ndarray:
-    """Per-column percentile of bootstrap draws, NaN where a column has no finite draw."""
-    out = np.full(draws.shape[1], np.nan)
-    ok = np.isfinite(draws).any(axis=0)
-    out[ok] = np.nanpercentile(draws[:, ok], q, axis=0)
-    return out
-
-
-def _corrected(ratio: float, share: float) -> float:
-    """Undo the dilution by controls under the program: R = (1+L)/(1+L·s) → 1+L."""
-    den = 1 - ratio * share
-    return (ratio - 1) / den + 1 if den > 0.05 else np.nan
-
-
-def _ratios(t_blocks, c_blocks, shares, pre: int, post: int) -> tuple[float, np.ndarray]:
-    """Pooled lift and event study from per-cohort ratio-DiDs.
-
-    Each enrollment cohort gets its own ratio-DiD (so differences between
-    cohorts in seasonality or in how heavy their members are cannot leak into
-    the estimate), corrected for the controls who enrol later in the window;
-    cohorts are pooled by a weighted mean of log(1 + lift) with weights =
-    treated members × post months.  The event study is the same per horizon.
-    """
-    logs, weights = [], []
-    ev_num = np.zeros(pre + post + 1)
-    ev_w = np.zeros(pre + post + 1)
-    for (t, _), (c, w), sh in zip(t_blocks, c_blocks, shares, strict=True):
-        n = t.shape[1]
-        valid = (sh >= 0) * w[:, None]  # control weight per cell (0 once censored)
-        under = np.clip(sh, 0, 1)
-        col = (c * valid).sum(0)  # control revenue per relative month …
-        # … against the pre-period level of exactly those controls: when controls leave at their
-        # own sign-up (members-only data, heavy buyers first), the comparison keeps its mix
-        base = (valid * c[:, :pre].mean(1)[:, None]).sum(0)
-        tmean = t.mean(0)
-        tp, tq = tmean[:pre].mean(), tmean[pre + 1 :].mean()
-        cb, cq = base[pre + 1 :].sum(), col[pre + 1 :].sum()
-        if not min(tp, tq, cb, cq) > 0:
-            continue  # no revenue, or every control signed up before the post-period
-        share_post = (c * valid * under)[:, pre + 1 :].sum() / cq
-        r = _corrected((tq / tp) / (cq / cb), share_post)
-        if not np.isfinite(r) or r <= 0:
-            continue
-        logs.append(np.log(r))
-        weights.append(len(t) * (n - pre - 1))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            share_k = (c * valid * under).sum(0) / col
-            ratio_k = (tmean / tp) / (col / base)
-            rk = np.log(
-                np.where(
-                    ratio_k * share_k < 0.95, (ratio_k - 1) / (1 - ratio_k * share_k) + 1, np.nan
-                )
-            )
-        ok = np.isfinite(rk)
-        ev_num[:n][ok] += rk[ok] * len(t)
-        ev_w[:n][ok] += len(t)
-    if not logs:
-        return np.nan, np.full(pre + post + 1, np.nan)
-    lift = float(np.exp(np.average(logs, weights=weights)) - 1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ev = np.exp(ev_num / ev_w) - 1
-    return lift, ev
 
 
 def lift_table(naive: dict, did: DidResult, truth: float | None = None) -> pd.DataFrame:

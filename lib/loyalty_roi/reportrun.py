@@ -314,7 +314,8 @@ def parse_overrides(pairs: list[str] | None, notebooks: Path | None = None) -> d
         for nb, params in declared.items():
             if name not in params:
                 continue
-            kind = kinds.get(params[name]["inferred_type_name"])
+            declared_type = params[name]["inferred_type_name"]
+            kind = kinds.get(declared_type.removeprefix("Optional[").removesuffix("]"))
             if kind is str and not isinstance(value, str):
                 value = text  # -p month_label=2026 stays text for a text parameter
             if kind is not None and (

@@ -32,7 +32,6 @@ from . import (
 from .checking import Checks, Exercise, Result
 from .data import (
     MIN_TREATED,
-    RETENTION_WINDOW,
     Workshop,
     campaign_for_exercise,
     consent,
@@ -57,7 +56,6 @@ check = Checks([m.checks() for m in MODULES])
 __all__ = [
     "MIN_TREATED",
     "MODULES",
-    "RETENTION_WINDOW",
     "Exercise",
     "Result",
     "Workshop",

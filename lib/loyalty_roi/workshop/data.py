@@ -18,7 +18,6 @@ from .. import clv, engine, incrementality, ingest, kpis, months, points, proces
 from ..config import PROJ_ROOT, load_config
 
 WORKSHOP_CONFIG = PROJ_ROOT / "config" / "workshop.yml"
-RETENTION_WINDOW = 3  # months per retention window, as in the KPI catalogue's default
 
 
 def workshop_config():
@@ -83,7 +82,7 @@ def _panel() -> pd.DataFrame:
 def _kpi_values() -> pd.DataFrame:
     ws = load()
     return kpis.monthly_kpis(
-        kpis.gather_inputs(ws.engine, _panel()), retention_window=RETENTION_WINDOW
+        kpis.gather_inputs(ws.engine, _panel()), retention_window=ws.cfg.analysis.retention_window
     )
 
 
