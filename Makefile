@@ -20,7 +20,7 @@ CONFIG ?= config/workbook.yml
 # Jupyter refuses to run as root (containers, CI boxes) unless told to
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: help setup report reports test test-fast lint workshop workshop-data lab dashboard bench bench-large clean
+.PHONY: help setup report reports test test-fast lint docs workshop workshop-data lab dashboard bench bench-large clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-10s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -69,6 +69,10 @@ lint: setup ## ruff on the library, tests and notebooks; notebooks committed wit
 	$(VENV)/bin/ruff check lib tests notebooks
 	$(VENV)/bin/ruff format --check lib tests
 	$(VENV)/bin/nbstripout --verify --keep-id $$(git ls-files '*.ipynb')
+
+docs: setup ## The documentation site in site/ (generated pages refreshed from the code first; strict: a broken link fails)
+	$(PY) docs/generate.py
+	$(VENV)/bin/mkdocs build --strict
 
 bench: setup $(TEST_STAMP) ## Benchmarks: report end to end, engine vs SQL vs pandas (1M, 10M), lift coverage, what-if latency
 	$(PY) bench/report_bench.py

@@ -192,12 +192,6 @@ def test_rates_are_shares_on_synthetic_data(small_processed):
             assert v[k.key].dropna().between(0, 1).all(), k.key
 
 
-def test_readme_lists_the_kpi_catalogue():
-    from loyalty_roi.config import PROJ_ROOT
-
-    assert kpis.catalogue_markdown() in (PROJ_ROOT / "README.md").read_text(encoding="utf-8")
-
-
 def test_a_rate_target_above_100_percent_is_called_infeasible_not_off_track(small_processed):
     """Regression: a rate target beyond 100 % was silently 'off track'."""
     eng = engine.connect(small_processed)

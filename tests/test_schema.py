@@ -42,12 +42,3 @@ def test_empty_frame_has_canonical_columns_and_dtypes():
     assert list(e.columns) == schema.TABLES["transactions"].names
     assert str(e["ts"].dtype) == "datetime64[us]" and str(e["net_amount"].dtype) == "float64"
     schema.validate(e, "transactions")
-
-
-def test_data_dictionary_in_readme_matches_the_schema():
-    from loyalty_roi.config import PROJ_ROOT
-
-    readme = (PROJ_ROOT / "README.md").read_text(encoding="utf-8")
-    for t in schema.TABLES.values():
-        for c in t.columns:
-            assert f"| `{c.name}` |" in readme, f"README data dictionary lacks {t.name}.{c.name}"

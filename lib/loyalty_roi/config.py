@@ -235,7 +235,9 @@ class AnalysisConfig(_Strict):
     @classmethod
     def _cuts(cls, v: list[float]) -> list[float]:
         if not v or any(not 0 < c < 1 for c in v) or sorted(set(v)) != list(v):
-            raise ValueError("rfm_cuts are increasing quantiles between 0 and 1, e.g. [0.2, 0.4, 0.6, 0.8]")
+            raise ValueError(
+                "rfm_cuts are increasing quantiles between 0 and 1, e.g. [0.2, 0.4, 0.6, 0.8]"
+            )
         return v
 
     @model_validator(mode="after")

@@ -178,7 +178,7 @@ def draft_mapping(folder: str | Path) -> str:
     lines = [
         f"# Draft mapping for the exports in {folder.name}/ — written by `loyalty-roi draft-mapping`.",
         "# Confidence per column: high (header word), medium (part of a header), low (weak match).",
-        "# Read it, fix every TODO, then run `loyalty-roi validate` (README: Bring your own data).",
+        "# Read it, fix every TODO, then run `loyalty-roi validate` (docs/your-data.md: Bring your own data).",
         "tables:",
     ]
     taken: dict[str, tuple[int, list[str]]] = {}
@@ -333,5 +333,5 @@ def _fallback(table: str, col, guesses: dict[str, Guess], df: pd.DataFrame) -> l
         return [f"      # {n}: not found — left empty (optional)"]
     return [
         f"      # TODO {n}: no column found — name the source column, or give "
-        "{value: ...} / {expr: ...} (see README: Bring your own data)"
+        "{value: ...} / {expr: ...} (see docs/your-data.md)"
     ]

@@ -363,7 +363,7 @@ def monthly_kpis(
 
 
 def catalogue_markdown() -> str:
-    """The KPI catalogue as a Markdown table (kept in the README; a test checks they agree)."""
+    """The KPI catalogue as a Markdown table (docs/kpis.md; a test checks they agree)."""
     arrow = {True: "higher", False: "lower", None: "—"}
     lines = ["| KPI | formula | unit | better | needs |", "| --- | --- | --- | --- | --- |"]
     for k in CATALOGUE:

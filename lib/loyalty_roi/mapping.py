@@ -189,7 +189,7 @@ def _aggregate_problems(tname: str, agg) -> list[str]:
 
 
 def load_mapping(path: str | Path) -> dict[str, TableMapping]:
-    """Read a mapping YAML (see ``data/raw/demo/mapping.yml`` and the README).
+    """Read a mapping YAML (see ``data/raw/demo/mapping.yml`` and docs/your-data.md).
 
     Every problem of the file is reported at once, each naming the table and key.
     """
@@ -203,7 +203,7 @@ def load_mapping(path: str | Path) -> dict[str, TableMapping]:
                 [],
                 f"mapping file {path} does not exist"
                 + (" (it is a folder)" if path.is_dir() else ""),
-                "create it (see README 'Bring your own data') or set data.mapping in the config",
+                "create it (see docs/your-data.md) or set data.mapping in the config",
             )
         )
     try:
@@ -273,7 +273,7 @@ def load_mapping(path: str | Path) -> dict[str, TableMapping]:
     if problems:
         raise DataError(
             [
-                Issue(name, None, [], p, "correct the mapping (see README 'Bring your own data')")
+                Issue(name, None, [], p, "correct the mapping (see docs/your-data.md)")
                 for p in problems
             ]
         )

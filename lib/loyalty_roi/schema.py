@@ -403,7 +403,7 @@ def validate(df: pd.DataFrame, table: str) -> pd.DataFrame:
 
 
 def data_dictionary_markdown() -> str:
-    """The data dictionary as Markdown (used to keep the README in sync)."""
+    """The data dictionary as Markdown (docs/data-dictionary.md; a test checks they agree)."""
     lines = []
     for t in TABLES.values():
         req = "required" if t.required else "optional"
