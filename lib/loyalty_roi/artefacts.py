@@ -27,6 +27,8 @@ FOLDER = "derived"
 
 @dataclass(frozen=True)
 class Artefact:
+    """One catalogued artefact: its file kind, the notebook that makes it, what it holds."""
+
     kind: str  # "parquet" or "json"
     made_by: str  # the notebook (or module) that writes it
     content: str

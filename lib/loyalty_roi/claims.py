@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Claim:
+    """A published figure the report compares against, with its source."""
+
     text: str
     source: str
 

@@ -91,11 +91,13 @@ class ClvFit:
 
     @property
     def bgnbd_params(self) -> dict[str, float]:
+        """The fitted BG/NBD parameters ``r, alpha, a, b``."""
         s = self.bgnbd.fit_summary()
         return {k: float(s[k]) for k in ("r", "alpha", "a", "b")}
 
     @property
     def gamma_gamma_params(self) -> dict[str, float]:
+        """The fitted Gamma-Gamma parameters ``p, q, v`` (empty without a spend model)."""
         if self.gamma_gamma is None:
             return {}
         s = self.gamma_gamma.fit_summary()

@@ -71,6 +71,8 @@ class _Strict(BaseModel):
 
 
 class DataConfig(_Strict):
+    """Where the data comes from and the ingest's rules (``data:``)."""
+
     source: Literal["demo", "files", "database"] = "demo"
     raw_dir: str = "data/raw/demo"
     # source: database — the environment variable holding the connection URL
@@ -85,18 +87,23 @@ class DataConfig(_Strict):
 
     @property
     def raw_path(self) -> Path:
+        """The raw folder, absolute."""
         return resolve_path(self.raw_dir)
 
     @property
     def mapping_path(self) -> Path:
+        """The mapping file, absolute."""
         return resolve_path(self.mapping)
 
     @property
     def processed_path(self) -> Path:
+        """The processed folder, absolute."""
         return resolve_path(self.processed_dir)
 
 
 class DemoConfig(_Strict):
+    """The synthetic program generated when ``data.source`` is ``demo`` (``demo:``)."""
+
     customers: int = Field(20_000, ge=50)
     months: int = Field(24, ge=6, le=120)
     end_month: str = "latest"
@@ -110,10 +117,13 @@ class DemoConfig(_Strict):
         return v if v == "latest" else check_month(v)
 
     def resolved_end_month(self) -> str:
+        """The demo's last month as ``YYYY-MM`` (``latest``: the last calendar month that ended)."""
         return last_calendar_month() if self.end_month == "latest" else self.end_month
 
 
 class FinanceConfig(_Strict):
+    """Margin, point cost, discount rate and running costs (``finance:``)."""
+
     gross_margin: float = Field(0.35, gt=0, lt=1)
     cost_per_point: float = Field(0.025, gt=0)
     discount_rate: float = Field(0.08, ge=0, lt=1)
@@ -125,6 +135,8 @@ class FinanceConfig(_Strict):
 
 
 class KpiTarget(_Strict):
+    """A SMART target: the change from the baseline month's value, to reach by ``by``."""
+
     baseline_month: str
     change: float
     by: str
@@ -138,12 +150,16 @@ class KpiTarget(_Strict):
 
 
 class KpiConfig(_Strict):
+    """The status rule and the KPI targets (``kpi:``)."""
+
     on_track_share: float = Field(0.9, gt=0, le=1)
     at_risk_share: float = Field(0.5, ge=0, le=1)
     targets: dict[str, KpiTarget] = Field(default_factory=dict)
 
 
 class Scenario(_Strict):
+    """One named ROI scenario: factors and overrides of the base drivers."""
+
     lift_factor: float = Field(1.0, ge=0)
     gross_margin: float | None = Field(None, gt=0, lt=1)
     redemption_rate: float | None = Field(None, ge=0, le=1)
@@ -162,6 +178,8 @@ RANGE_DRIVERS = (
 
 
 class ScenarioConfig(BaseModel):
+    """Named scenarios, sensitivity share, Monte Carlo draws and ranges (``scenarios:``)."""
+
     model_config = ConfigDict(extra="allow")
     sensitivity_share: float = Field(0.2, gt=0, lt=1)
     monte_carlo_draws: int = Field(20_000, ge=10_000)
@@ -248,6 +266,8 @@ class AnalysisConfig(_Strict):
 
 
 class PrivacyConfig(_Strict):
+    """Where the pseudonym salt comes from (``privacy:``)."""
+
     salt_env: str = "LOYALTY_ROI_SALT"
 
 
@@ -281,6 +301,8 @@ class EngineConfig(_Strict):
 
 
 class WorkbookConfig(_Strict):
+    """The whole validated configuration (``config/workbook.yml``)."""
+
     data: DataConfig = Field(default_factory=DataConfig)
     demo: DemoConfig = Field(default_factory=DemoConfig)
     currency: str = "EUR"

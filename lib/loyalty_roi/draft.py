@@ -36,6 +36,8 @@ def norm(text) -> str:
 
 @dataclass
 class Guess:
+    """The drafter's guess for one canonical column: source column, confidence and why."""
+
     source: str | None
     confidence: str  # high / medium / low / none
     why: str
@@ -57,7 +59,7 @@ def _header_score(header: str, words: list[str]) -> int:
 
 
 def _kind_ok(s: pd.Series, kind: str) -> bool:
-    """Do the (sampled) values look like the canonical kind?"""
+    """Whether the (sampled) values look like the canonical kind."""
     t = as_text(s)
     t = t[t != ""].head(500)
     if pd.api.types.is_datetime64_any_dtype(s):

@@ -43,6 +43,7 @@ class Engine:
     tables: dict[str, ir.Table] = field(default_factory=dict)
 
     def has(self, name: str) -> bool:
+        """Whether the processed data has table ``name``."""
         return name in self.tables
 
     def close(self) -> None:
@@ -55,6 +56,7 @@ class Engine:
             self.session.close()
 
     def table(self, name: str) -> ir.Table:
+        """The Ibis table of a canonical table."""
         return self.tables[name]
 
     def read(self, name: str) -> pd.DataFrame:
@@ -62,6 +64,7 @@ class Engine:
         return self.execute(self.tables[name])
 
     def sql(self, expr: ir.Expr) -> str:
+        """The SQL ``expr`` compiles to on this backend."""
         return ibis.to_sql(expr, dialect=DIALECTS[self.backend])
 
     def execute(self, expr: ir.Table) -> pd.DataFrame:
@@ -272,6 +275,7 @@ def customer_month_panel(
 
 
 def rfm_summary_expr(eng: Engine, as_of_mi: int) -> ir.Table:
+    """Ibis expression of :func:`rfm_summary` as of the end of month index ``as_of_mi``."""
     end = pd.Timestamp(months.from_index(pd.Series([as_of_mi + 1])).iloc[0])
     end_epoch = end.timestamp()
     tx = eng.table("transactions")
@@ -316,6 +320,7 @@ def rfm_summary(eng: Engine, as_of: str | None = None) -> pd.DataFrame:
 
 
 def cohort_matrix_expr(eng: Engine, kind: str, start_mi: int, end_mi: int) -> ir.Table:
+    """Ibis expression of :func:`cohort_matrix` (long form) for months ``start_mi``…``end_mi``."""
     tx = _tx_identified(eng)
     tx = tx.filter(~tx.is_return & (tx.mi <= end_mi))
     active = tx.select("customer_id", "mi").distinct()
@@ -369,6 +374,7 @@ def cohort_pivot(long: pd.DataFrame) -> pd.DataFrame:
 
 
 def store_month_totals_expr(eng: Engine) -> ir.Table:
+    """Ibis expression of :func:`store_month_totals`."""
     tx = eng.table("transactions")
     tx = tx.mutate(mi=months.index_expr(tx.ts))
     return tx.group_by(["store", "channel", "mi"]).aggregate(
@@ -392,6 +398,7 @@ def engine_from_config(cfg, spark=None) -> Engine:
 
 
 def campaign_window_activity_expr(eng: Engine) -> ir.Table:
+    """Ibis expression of :func:`campaign_window_activity`."""
     cc, camp = eng.table("campaign_contacts"), eng.table("campaigns")
     tx = eng.table("transactions")
     tx = tx.filter(tx.customer_id.notnull())

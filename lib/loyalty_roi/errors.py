@@ -41,6 +41,7 @@ class Issue:
     fix: str = ""
 
     def describe(self, max_rows: int = 8) -> str:
+        """The problem in one line: file, column, lines (at most ``max_rows``), rule and fix."""
         where = f"{self.file}"
         if self.column:
             where += f", column '{self.column}'"
@@ -60,6 +61,7 @@ class DataError(WorkbookError):
 
     @property
     def message(self) -> str:
+        """Every problem, one line each."""
         if len(self.issues) == 1:
             return self.issues[0].describe()
         return f"{len(self.issues)} data problems:\n" + "\n".join(

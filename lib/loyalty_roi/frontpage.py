@@ -38,8 +38,11 @@ TREND_MONTHS = 13
 
 
 def month_summary(processed: Path, month: str) -> tuple[dict | None, str | None]:
-    """Notebook 04's saved summary for ``month`` (None if it is another month's or absent),
-    and the saved reason when no verdict could be made."""
+    """Notebook 04's saved summary for ``month``, and why there is no verdict.
+
+    The summary is None when it is another month's or absent; the reason is
+    the one saved when no verdict could be made.
+    """
     from . import artefacts
 
     s = artefacts.load("report_summary", processed)

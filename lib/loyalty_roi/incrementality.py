@@ -124,6 +124,7 @@ class DidResult:
 
     @property
     def incremental_revenue_per_member_month(self) -> float:
+        """Member revenue after enrollment minus its counterfactual, per member and month."""
         return self.member_post_revenue - self.counterfactual_post_revenue
 
 

@@ -36,6 +36,7 @@ class Kpi:
 
     @property
     def is_rate(self) -> bool:
+        """Whether the KPI is a share (its changes are percentage points)."""
         return self.unit == "share"
 
 
@@ -252,8 +253,11 @@ def gather_inputs(
     panel: pd.DataFrame | None = None,
     store_totals: pd.DataFrame | None = None,
 ) -> KpiInputs:
-    """Collect what the KPIs need from the engine (the panel and store totals may be passed
-    in when already built, e.g. from :func:`loyalty_roi.artefacts.shared`)."""
+    """Collect what the KPIs need from the engine.
+
+    The panel and store totals may be passed in when already built, e.g. by
+    :func:`loyalty_roi.artefacts.shared`.
+    """
     panel = panel if panel is not None else engine.customer_month_panel(eng)
     has_campaigns = eng.has("campaigns") and eng.has("campaign_contacts")
     return KpiInputs(

@@ -76,6 +76,7 @@ class Confidence:
     reasons: list[str]
 
     def sentence(self) -> str:
+        """The confidence label and its reasons as one sentence."""
         return f"Confidence: {self.label} — " + "; ".join(self.reasons) + "."
 
 

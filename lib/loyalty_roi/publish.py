@@ -69,6 +69,7 @@ class RunLock:
         self.inherited = False
 
     def acquire(self) -> RunLock:
+        """Take the lock, or raise :class:`LockedError` naming the live holder."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         for _ in range(2):
             try:
@@ -105,6 +106,7 @@ class RunLock:
         )
 
     def release(self) -> None:
+        """Give the lock up (only when this process holds it)."""
         if self.inherited:
             return
         try:

@@ -87,6 +87,7 @@ class ReportRun:
         self.session = KernelSession()
 
     def close(self) -> None:
+        """Stop the run's kernel and close its log."""
         self.session.close()
         for name in ("loyalty_roi.report", "papermill"):
             logging.getLogger(name).removeHandler(self._handler)
@@ -96,6 +97,7 @@ class ReportRun:
         shutil.rmtree(self.staging, ignore_errors=True)
 
     def say(self, msg: str) -> None:
+        """Print ``msg`` and write it to the run's log."""
         self.log.info(msg)
         (self.bar.write if self.bar is not None else typer.echo)(msg)
 

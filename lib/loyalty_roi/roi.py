@@ -63,10 +63,12 @@ class ProgramData:
 
     @property
     def measured(self) -> np.ndarray:
+        """Member revenue the lift was measured on (all member revenue when not split)."""
         return self.member_revenue if self.measured_revenue is None else self.measured_revenue
 
     @property
     def running_total(self) -> np.ndarray:
+        """Running costs per month, summed over the categories."""
         return self.running_costs.sum(axis=1).to_numpy(dtype=float)
 
 
@@ -349,8 +351,12 @@ def retention_value(
 
 
 def annual_retention_and_margin(panel: pd.DataFrame, gross_margin: float) -> tuple[float, float]:
-    """Annual retention (active in the previous 12 months and again in the last 12) and gross margin per
-    active customer in the last 12 months."""
+    """Annual retention and gross margin per active customer.
+
+    Retention: customers active in the previous 12 months and again in the
+    last 12, over those active in the previous 12. Margin: gross margin per
+    customer active in the last 12 months.
+    """
     if panel.empty:
         return float("nan"), 0.0
     mi = panel["mi"].to_numpy()

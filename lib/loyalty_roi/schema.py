@@ -66,6 +66,8 @@ class Column:
 
 @dataclass(frozen=True)
 class Table:
+    """One canonical table: columns, key, references to other tables, required or not."""
+
     name: str
     description: str
     columns: tuple[Column, ...]
@@ -75,9 +77,11 @@ class Table:
 
     @property
     def names(self) -> list[str]:
+        """The column names, in canonical order."""
         return [c.name for c in self.columns]
 
     def column(self, name: str) -> Column:
+        """The column called ``name``."""
         for c in self.columns:
             if c.name == name:
                 return c

@@ -32,6 +32,7 @@ _UTF8_MULTIBYTE = re.compile(rb"[\xc3\xc5][\x80-\xbf]")
 # reading
 # ---------------------------------------------------------------------------
 def sha256_file(path: str | Path) -> str:
+    """The SHA-256 of a file's bytes (hex), read in blocks."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):

@@ -38,6 +38,7 @@ class IngestResult:
     out_dir: Path | None = None
 
     def summary(self) -> str:
+        """Rows read, kept, repaired and rejected per table, as text."""
         lines = [
             f"{len(self.tables)} tables ingested; not provided: {', '.join(self.missing_tables) or 'none'}"
         ]

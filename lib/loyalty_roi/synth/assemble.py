@@ -244,6 +244,7 @@ def coupon_redemptions(
 
 
 def customers(p: SynthParams, cal: Calendar, pop: Population, cid: np.ndarray) -> pd.DataFrame:
+    """The customers table of the synthetic program."""
     first_seen = pop.first_seen.copy()
     first_seen[np.isnat(first_seen)] = np.datetime64(cal.window_start, "s")  # defensive
     is_member = pop.member_since <= p.months
@@ -261,6 +262,7 @@ def customers(p: SynthParams, cal: Calendar, pop: Population, cid: np.ndarray) -
 
 
 def tier_history(rows: list[pd.DataFrame], cid: np.ndarray) -> pd.DataFrame:
+    """The tier changes the monthly loop recorded, with customer ids."""
     th = pd.concat(rows, ignore_index=True)
     return pd.DataFrame(
         {

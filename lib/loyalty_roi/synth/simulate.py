@@ -29,9 +29,11 @@ class Calendar:
 
     @property
     def window_start(self) -> pd.Timestamp:
+        """The first month of the simulated window."""
         return self.mstarts[0]
 
     def month_start(self, t: int) -> np.datetime64:
+        """The first moment of month ``t`` of the window."""
         return np.datetime64(self.mstarts[t], "s")
 
     def times(self, t: int, day: np.ndarray, secs: np.ndarray) -> np.ndarray:
@@ -40,6 +42,7 @@ class Calendar:
 
 
 def calendar(p: SynthParams) -> Calendar:
+    """Month starts, the window's end, days per month and the seasonal factor."""
     end = pd.Period(p.end_month, freq="M")
     mstarts = pd.period_range(end=end, periods=p.months, freq="M").to_timestamp()
     moy = mstarts.month.to_numpy()
@@ -77,6 +80,7 @@ class Population:
     consent: np.ndarray = field(default=None)  # marketing consent
 
     def alive(self, t: int) -> np.ndarray:
+        """Who is a buying customer in month ``t``."""
         return (self.acq <= t) & (t < self.death)
 
 

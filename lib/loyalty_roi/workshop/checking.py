@@ -53,6 +53,7 @@ class Exercise:
     columns: tuple[str, ...] = ()  # for frames: the columns compared (index = customer_id)
 
     def __call__(self, answer: Any = None) -> Result:
+        """Check ``answer``: ✓, or *not yet* with a hint (never an exception)."""
         if _blank(answer):
             return Result(
                 self.name, False, "no answer yet: replace None with your result. " + self.task
