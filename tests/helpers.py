@@ -7,7 +7,7 @@ import socket
 import subprocess
 import time
 
-from loyalty_roi.config import PROJ_ROOT
+from loyalty_roi.paths import PROJ_ROOT
 
 ARTIFACTS = PROJ_ROOT / "test-artifacts"  # screenshots kept for a person to look at
 CHROMIUM = "/usr/bin/chromium"  # Debian's Chromium; Playwright's own download does not work here

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from loyalty_roi import artefacts, roi, widgets
-from loyalty_roi.config import PROJ_ROOT
+from loyalty_roi.paths import PROJ_ROOT
 
 from .helpers import ARGS, ARTIFACTS, CHROMIUM, free_port, wait_for_port
 

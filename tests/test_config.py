@@ -1,6 +1,6 @@
 import pytest
 
-from loyalty_roi import config, months
+from loyalty_roi import config, months, paths
 from loyalty_roi.errors import ConfigError
 
 
@@ -9,7 +9,7 @@ def test_default_config_loads_and_paths_come_from_the_package(monkeypatch, tmp_p
     cfg = config.load_config()
     assert cfg.currency == "EUR"
     assert cfg.data.source == "demo"
-    assert cfg.data.processed_path == config.PROJ_ROOT / "data" / "processed"
+    assert cfg.data.processed_path == paths.PROJ_ROOT / "data" / "processed"
     assert set(cfg.scenarios.named()) == {"conservative", "base", "optimistic"}
     assert cfg.kpi.targets["retention_rate"].change == pytest.approx(0.20)
 
@@ -61,7 +61,7 @@ def test_last_complete_month():
 def test_every_analysis_tunable_is_in_the_shipped_config_with_a_comment():
     import yaml
 
-    text = (config.PROJ_ROOT / "config" / "workbook.yml").read_text(encoding="utf-8")
+    text = (paths.PROJ_ROOT / "config" / "workbook.yml").read_text(encoding="utf-8")
     shipped = yaml.safe_load(text)["analysis"]
     assert set(shipped) == set(config.AnalysisConfig.model_fields)
     assert config.AnalysisConfig(**shipped) == config.AnalysisConfig()  # the model's defaults
@@ -75,7 +75,7 @@ def test_notebook_parameters_default_to_the_config_not_to_sentinels():
 
     import nbformat
 
-    for path in sorted(config.NOTEBOOKS_DIR.glob("0[1-5]_*.ipynb")):
+    for path in sorted(paths.NOTEBOOKS_DIR.glob("0[1-5]_*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         (cell,) = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
         for node in ast.parse(cell.source).body:

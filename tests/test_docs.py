@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 from loyalty_roi import kpis, schema
-from loyalty_roi.config import PROJ_ROOT
+from loyalty_roi.paths import PROJ_ROOT
 
 DOCS = PROJ_ROOT / "docs"
 

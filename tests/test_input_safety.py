@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
 from loyalty_roi import ingest, parsing, safety, sanitize
-from loyalty_roi.config import PROJ_ROOT, load_config
+from loyalty_roi.config import load_config
 from loyalty_roi.errors import ConfigError, DataError
+from loyalty_roi.paths import PROJ_ROOT
 
 from .conftest import RUN_DATE, SALT
 

@@ -10,7 +10,7 @@ import pytest
 from papermill.exceptions import PapermillExecutionError
 
 from loyalty_roi import runner
-from loyalty_roi.config import NOTEBOOKS_DIR, PROJ_ROOT
+from loyalty_roi.paths import NOTEBOOKS_DIR, PROJ_ROOT
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.rglob("*.ipynb"))
 MAIN_NOTEBOOKS = [p for p in NOTEBOOKS if p.parent == NOTEBOOKS_DIR]

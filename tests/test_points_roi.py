@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from loyalty_roi import points, roi, synth
+from loyalty_roi import narrative, points, roi, synth
 
 from .conftest import tiny_tables
 
@@ -183,7 +183,9 @@ def test_lift_applies_in_full_only_where_it_was_measured():
     assert (full["revenue_measured"] + full["revenue_extrapolated"]).to_numpy() == pytest.approx(
         total
     )
-    assert "40%" in roi.extrapolation_sentence(data) and "60%" in roi.extrapolation_sentence(data)
+    assert "40%" in narrative.extrapolation_sentence(
+        data
+    ) and "60%" in narrative.extrapolation_sentence(data)
     v = roi.roi_vectorised(
         data,
         np.array([0.25]),

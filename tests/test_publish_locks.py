@@ -43,7 +43,7 @@ def test_stale_lock_of_a_killed_run_is_replaced_and_its_staging_removed_once(tmp
 
 
 def test_cli_refuses_while_another_run_holds_the_lock(tmp_path):
-    from loyalty_roi.config import PROJ_ROOT
+    from loyalty_roi.paths import PROJ_ROOT
 
     out = tmp_path / "reports"
     with RunLock(out, "2026-10"):

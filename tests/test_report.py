@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
-from loyalty_roi.config import NOTEBOOKS_DIR, PROJ_ROOT
+from loyalty_roi.paths import NOTEBOOKS_DIR, PROJ_ROOT
 
 from .conftest import demo_exports
 from .helpers import ARTIFACTS

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from loyalty_roi.config import PROJ_ROOT
+from loyalty_roi.paths import PROJ_ROOT
 
 from .report_shapes import SHAPES, empty_sections, visible_text, write_shape
 

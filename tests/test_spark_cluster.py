@@ -25,7 +25,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from loyalty_roi import config, engine
+from loyalty_roi import config, engine, paths
 
 from .conftest import END_MONTH, demo_exports
 from .helpers import free_port, wait_for_port
@@ -146,7 +146,7 @@ def test_the_whole_report_on_the_cluster_equals_duckdb_on_every_csv(spark_cluste
         res = subprocess.run(
             [sys.executable, "-m", "loyalty_roi.cli", "report", "--config", str(c),
              "--out", str(tmp_path / name), "--timeout", "600"],
-            capture_output=True, text=True, cwd=config.PROJ_ROOT, timeout=1500,
+            capture_output=True, text=True, cwd=paths.PROJ_ROOT, timeout=1500,
         )  # fmt: skip
         assert res.returncode == 0, res.stderr[-3000:]
         reports[name] = tmp_path / name / END_MONTH

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from loyalty_roi.config import PROJ_ROOT
+from loyalty_roi.paths import PROJ_ROOT
 
 pytestmark = pytest.mark.slow
 UV = PROJ_ROOT / ".tools" / "bin" / "uv"
@@ -54,7 +54,7 @@ def test_validate_outside_the_source_tree_resolves_paths_from_the_working_folder
     assert "9 tables ingested" in res.stdout
     assert (tmp_path / "raw" / "mapping.yml").exists()  # the demo exports, written where asked
     where = _run(installed / "bin" / "python", "-c",
-                 "import loyalty_roi, loyalty_roi.config as c; print(loyalty_roi.__file__); print(c.PROJ_ROOT)",
+                 "import loyalty_roi, loyalty_roi.paths as c; print(loyalty_roi.__file__); print(c.PROJ_ROOT)",
                  cwd=tmp_path, env=env).stdout.split()  # fmt: skip
     assert "site-packages" in where[0] and where[1] == str(tmp_path)
     # $LOYALTY_ROI_HOME names the project folder explicitly

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from loyalty_roi import runner, workshop
-from loyalty_roi.config import NOTEBOOKS_DIR
+from loyalty_roi.paths import NOTEBOOKS_DIR
 
 WS_DIR = NOTEBOOKS_DIR / "workshop"
 SOLUTIONS = sorted(WS_DIR.glob("*_solution.ipynb"))

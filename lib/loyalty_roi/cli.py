@@ -13,8 +13,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from .config import DEFAULT_CONFIG, PROJ_ROOT, REPORTS_DIR, load_config, resolve_path
+from .config import load_config
 from .errors import WorkbookError
+from .paths import DEFAULT_CONFIG, PROJ_ROOT, REPORTS_DIR, resolve_path
 from .publish import LockedError, hand_down_locks, processed_lock, remove_stale_staging
 from .reportrun import ReportRun, parse_overrides
 from .reportrun import fail as _fail

@@ -1,8 +1,7 @@
-"""Project paths and the typed workbook configuration.
+"""The typed workbook configuration.
 
-Every path is derived from the package location, never from the working
-directory, so notebooks, papermill runs, tests and the CLI agree on where
-things are.  ``load_config`` reads ``config/workbook.yml`` into a validated
+Relative paths in it are taken from the project root (:mod:`loyalty_roi.paths`),
+never from the working directory.  ``load_config`` reads ``config/workbook.yml`` into a validated
 :class:`WorkbookConfig`; papermill parameters override single values through
 ``overrides`` with dotted keys (``{"finance.gross_margin": 0.3}``).
 """
@@ -30,40 +29,7 @@ from pydantic import (
 from .errors import ConfigError
 from .months import check as check_month
 from .months import last_calendar_month
-
-HOME_ENV = "LOYALTY_ROI_HOME"
-
-
-def _project_root() -> Path:
-    """The folder that relative paths (``data/``, ``reports/``, ``config/``) are taken from.
-
-    ``$LOYALTY_ROI_HOME`` if set; else the source tree this package lives in (a
-    clone, or an editable install); else, for a package installed as a wheel,
-    the working directory.
-    """
-    env = os.environ.get(HOME_ENV)
-    if env:
-        return Path(env).expanduser().resolve()
-    tree = Path(__file__).resolve().parents[2]
-    if (tree / "pyproject.toml").is_file() and (tree / "lib" / "loyalty_roi").is_dir():
-        return tree
-    return Path.cwd()
-
-
-PROJ_ROOT = _project_root()
-CONFIG_DIR = PROJ_ROOT / "config"
-DEFAULT_CONFIG = CONFIG_DIR / "workbook.yml"
-DATA_DIR = PROJ_ROOT / "data"
-RAW_DIR = DATA_DIR / "raw"
-PROCESSED_DIR = DATA_DIR / "processed"
-REPORTS_DIR = PROJ_ROOT / "reports"
-NOTEBOOKS_DIR = PROJ_ROOT / "notebooks"
-
-
-def resolve_path(path: str | Path) -> Path:
-    """Return ``path`` as an absolute path; relative paths are taken from the project root."""
-    p = Path(path).expanduser()
-    return p if p.is_absolute() else (PROJ_ROOT / p)
+from .paths import DATA_DIR, DEFAULT_CONFIG, PROJ_ROOT, resolve_path
 
 
 class _Strict(BaseModel):

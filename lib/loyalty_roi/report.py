@@ -21,7 +21,7 @@ import nbformat
 import pandas as pd
 
 from . import sanitize
-from .config import PROJ_ROOT
+from .paths import PROJ_ROOT
 
 TEMPLATES = Path(__file__).parent / "templates"
 XLSX_MAX_ROWS = 50_000  # rows per XLSX sheet; the CSV next to it has them all

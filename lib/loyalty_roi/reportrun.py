@@ -22,8 +22,8 @@ import nbformat
 import typer
 import yaml
 
-from .config import resolve_path
 from .errors import WorkbookError
+from .paths import resolve_path
 from .publish import LockedError, RunLock, publish, staging_prefix
 
 NOTEBOOKS = [

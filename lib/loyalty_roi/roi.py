@@ -24,7 +24,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-from .claims import cite
 from .months import floor as month_floor
 
 
@@ -374,33 +373,6 @@ def annual_retention_and_margin(panel: pd.DataFrame, gross_margin: float) -> tup
     return float(retention), float(margin)
 
 
-def retention_sentence(
-    panel: pd.DataFrame,
-    gross_margin: float,
-    discount_rate: float,
-    change_pp: float,
-    currency: str,
-) -> str:
-    """What +``change_pp`` retention is worth on this data, against the published claim."""
-    months = int(panel["mi"].max() - panel["mi"].min() + 1)
-    if months < 24:
-        return (
-            "Not available on this data: annual retention compares the customers active in two "
-            f"consecutive 12-month windows, so it needs 24 months of history; the data has {months}."
-        )
-    annual_retention, annual_margin = annual_retention_and_margin(panel, gross_margin)
-    if not np.isfinite(annual_retention) or annual_margin <= 0:
-        return "Not meaningful on this data: no customer was active in both 12-month windows."
-    rv = retention_value(annual_retention, annual_margin, discount_rate, change_pp)
-    inside = "inside" if 0.25 <= rv["change"] <= 0.95 else "outside"
-    return (
-        f"Annual retention is {rv['annual_retention']:.0%}; raising it to "
-        f"{rv['new_retention']:.0%} raises the value of a customer from {currency} "
-        f"{rv['value_before']:,.0f} to {currency} {rv['value_after']:,.0f} ({rv['change']:+.0%}) — "
-        f"{inside} the published 25–95 % range {cite('retention_profit')}."
-    )
-
-
 def summary_payload(
     data: ProgramData,
     base: Drivers,
@@ -447,18 +419,3 @@ def from_summary(p: dict) -> tuple[ProgramData, Drivers, dict]:
         int(p.get("measured_horizon", 6)),
     )
     return data, Drivers(**p["drivers"]), p
-
-
-def extrapolation_sentence(data: ProgramData) -> str:
-    """How much of the member revenue the lift was measured on, and what the rest assumes."""
-    total = float(data.member_revenue.sum())
-    if total <= 0:
-        return "No member revenue after enrollment in the period: nothing to extrapolate."
-    share = float(data.measured.sum()) / total
-    return (
-        f"The lift was measured on {share:.0%} of members' revenue in the period (members who "
-        f"joined inside the data, months 1–{data.measured_horizon} after sign-up). The other "
-        f"{1 - share:.0%} — longer-standing members and later months — is covered by assuming "
-        "the same lift holds there; the scenarios and the Monte Carlo vary that assumption "
-        "(extrapolation 0 = no lift outside what was measured)."
-    )

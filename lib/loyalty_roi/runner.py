@@ -14,7 +14,7 @@ from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
 
-from .config import NOTEBOOKS_DIR, PROJ_ROOT
+from .paths import NOTEBOOKS_DIR, PROJ_ROOT
 
 KERNEL_NAME = "loyalty-roi"
 DEFAULT_TIMEOUT = 900  # seconds per cell

@@ -15,7 +15,8 @@ from typing import Any
 import pandas as pd
 
 from .. import clv, engine, incrementality, ingest, kpis, months, points, processed, roi, segments
-from ..config import PROJ_ROOT, load_config
+from ..config import load_config
+from ..paths import PROJ_ROOT
 
 WORKSHOP_CONFIG = PROJ_ROOT / "config" / "workshop.yml"
 
