@@ -5,7 +5,7 @@ import json
 import pandas as pd
 import pytest
 
-from loyalty_roi import ingest, processed, schema, synth
+from loyalty_roi import artefacts, ingest, processed, schema, synth
 from loyalty_roi.errors import DataError
 
 from .conftest import RUN_DATE, SALT
@@ -206,7 +206,7 @@ def test_load_processed_requires_the_required_tables(tmp_path):
 def test_a_new_ingest_clears_results_derived_from_the_old_tables(small_raw, tmp_path):
     out = tmp_path / "processed"
     run(small_raw, out)
-    stale = out / "derived" / "points_liability.json"
+    stale = artefacts.path("points_liability", out)
     stale.parent.mkdir(parents=True)
     stale.write_text("{}")
     run(small_raw, out)

@@ -5,7 +5,7 @@ import shutil
 import nbformat
 import pytest
 
-from loyalty_roi import runner
+from loyalty_roi import artefacts, runner
 
 pytestmark = pytest.mark.slow
 
@@ -64,7 +64,7 @@ def test_segmentation_notebook_runs_and_reads_as_a_report(pipeline):
     assert "moved up a tier" in text
     assert "P-" in text  # pseudonymised top customers
     assert images >= 6  # segments, silhouette, tiers, migration, two cohort heatmaps
-    assert (d / "processed" / "derived" / "customer_clv.parquet").exists()
+    assert artefacts.path("customer_clv", d / "processed").exists()
 
 
 def test_kpi_notebook_runs_and_reads_as_a_report(pipeline):

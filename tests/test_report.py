@@ -23,6 +23,7 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
+from loyalty_roi import artefacts
 from loyalty_roi.paths import NOTEBOOKS_DIR, PROJ_ROOT
 
 from .conftest import demo_exports
@@ -231,7 +232,7 @@ def test_target_list_has_only_customers_with_marketing_consent(workspace, report
     consent = customers.set_index("customer_id")["marketing_consent"]
     assert len(targets) > 100
     assert consent.reindex(targets["customer_id"]).eq(True).all()
-    segs = pd.read_parquet(d / "processed" / "derived" / "customer_segments.parquet")
+    segs = pd.read_parquet(artefacts.path("customer_segments", d / "processed"))
     targeted = segs[segs["segment"].astype(str).isin(targets["segment"].unique())]
     assert (~consent.reindex(targeted["customer_id"]).eq(True)).sum() > 50  # the filter mattered
     assert set(targets.columns) == {
@@ -397,7 +398,7 @@ def test_a_long_sheet_is_cut_in_the_xlsx_and_complete_in_the_csv(tmp_path, monke
     from loyalty_roi import report as rep
 
     monkeypatch.setattr(rep, "XLSX_MAX_ROWS", 100)
-    derived = tmp_path / "processed" / "derived"
+    derived = artefacts.folder(tmp_path / "processed")
     derived.mkdir(parents=True)
     targets = pd.DataFrame({"customer_id": [f"c{i:04d}" for i in range(250)], "action": "win back"})
     targets.to_parquet(derived / "target_list.parquet")

@@ -132,7 +132,7 @@ def customers_from_transactions(tx: pd.DataFrame):
     df = pd.DataFrame({"customer_id": first.index, "first_seen": first.to_numpy()})
     df["store"] = store.reindex(first.index).to_numpy()
     label = "customers derived from transactions"
-    return SourceFrame(df, np.arange(1, len(df) + 1), label, {"format": "derived"})
+    return SourceFrame(df, np.arange(1, len(df) + 1), label, {"format": "built from transactions"})
 
 
 def _read_database(url: str | None, tm, mapping_name: str):
