@@ -283,6 +283,18 @@ class ReportRun:
 RUN_PARAMETERS = ("config_path", "month")
 
 
+def _example(name: str, default: str) -> str:
+    """A value to show in a fix: the notebook's default, or the shipped config's for ``None``."""
+    from .config import NOTEBOOK_PARAMS, WorkbookConfig
+
+    if default != "None" or name not in NOTEBOOK_PARAMS:
+        return default
+    value = WorkbookConfig()
+    for part in NOTEBOOK_PARAMS[name].split("."):
+        value = getattr(value, part)
+    return str(value)
+
+
 def parse_overrides(pairs: list[str] | None, notebooks: Path | None = None) -> dict[str, dict]:
     """``NAME=VALUE`` pairs → ``{notebook: {name: value}}`` for the notebooks that declare ``NAME``.
 
@@ -317,15 +329,16 @@ def parse_overrides(pairs: list[str] | None, notebooks: Path | None = None) -> d
             if name not in params:
                 continue
             declared_type = params[name]["inferred_type_name"]
-            kind = kinds.get(declared_type.removeprefix("Optional[").removesuffix("]"))
+            type_name = declared_type.removeprefix("Optional[").removesuffix("]")
+            kind = kinds.get(type_name)
             if kind is str and not isinstance(value, str):
                 value = text  # -p month_label=2026 stays text for a text parameter
             if kind is not None and (
                 not isinstance(value, kind) or (kind is int and isinstance(value, bool))
             ):
                 raise WorkbookError(
-                    f"-p {name}={text}: {nb} expects {params[name]['inferred_type_name']} "
-                    f"({params[name]['help']}) — fix: e.g. -p {name}={params[name]['default']}"
+                    f"-p {name}={text}: {nb} expects {type_name} ({params[name]['help']}) "
+                    f"— fix: e.g. -p {name}={_example(name, params[name]['default'])}"
                 )
             out[nb][name] = value
     return out

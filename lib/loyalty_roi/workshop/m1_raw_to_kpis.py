@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .authoring import code, ex, md
 from .checking import Exercise, Module
-from .data import RETENTION_WINDOW, _kpi, _repeat_rate, _retention, _tx_month, _tx_window, load
+from .data import _kpi, _repeat_rate, _retention, _tx_month, _tx_window, load
 
 SLUG = "raw_to_kpis"
 TITLE = "Module 1 · From raw transactions to loyalty KPIs"
@@ -215,7 +215,9 @@ def checks() -> Module:
                 lambda: _kpi("retention_rate"),
                 [
                     (
-                        lambda: _retention(load(), RETENTION_WINDOW, denominator="current"),
+                        lambda: _retention(
+                            load(), load().cfg.analysis.retention_window, denominator="current"
+                        ),
                         "Retention asks how many of the customers you had are still there: divide "
                         "by the customers active in the previous window, not the current one.",
                     ),
