@@ -3,12 +3,12 @@
 import pandas as pd
 import pytest
 
-from loyalty_roi import artefacts, engine
+from loyalty_roi import artefacts, engine, months
 
 
 def test_a_shared_artefact_is_built_once_and_read_back_identical(tiny_processed, monkeypatch):
     eng = engine.connect(tiny_processed)
-    month = engine.resolve_month(eng, "latest")
+    month = months.resolve(eng, "latest")
     built = artefacts.shared("panel", eng, tiny_processed, month)
     assert artefacts.path("panel", tiny_processed, month).exists()
     calls = []
@@ -22,7 +22,7 @@ def test_a_shared_artefact_is_built_once_and_read_back_identical(tiny_processed,
 def test_artefacts_are_kept_per_month_and_by_catalogue_name_only(tiny_processed):
     eng = engine.connect(tiny_processed)
     lo, hi = engine.data_months(eng)
-    last = engine.resolve_month(eng, "latest")
+    last = months.resolve(eng, "latest")
     earlier = str(pd.Period(last, "M") - 1)
     a = artefacts.shared("panel", eng, tiny_processed, last)
     b = artefacts.shared("panel", eng, tiny_processed, earlier)

@@ -126,6 +126,30 @@ def test_duckdb_gets_a_memory_limit_and_spill_folder_from_the_config(tiny_proces
     assert limit == f"{max(1024, int(ram * 0.25 / 2**20))}MiB"
 
 
+def test_a_large_result_hands_duckdbs_cached_buffers_back_and_keeps_the_limit(
+    tiny_processed, monkeypatch
+):
+    from loyalty_roi.config import EngineConfig
+
+    eng = engine.connect(tiny_processed, options=EngineConfig(memory_limit="1500MB"))
+    limits = []
+    real = backends.release_duckdb_cache
+
+    def spy(session, limit):
+        real(session, limit)
+        limits.append(session.execute("select current_setting('memory_limit')").fetchall()[0][0])
+
+    monkeypatch.setattr(engine, "release_duckdb_cache", spy)
+    monkeypatch.setattr(engine, "RELEASE_AFTER_BYTES", 0)  # every result counts as large here
+    panel = engine.customer_month_panel(eng)
+    assert len(panel) and limits and all(x in ("1.3 GiB", "1.4 GiB") for x in limits)
+    monkeypatch.setattr(engine, "RELEASE_AFTER_BYTES", 2**40)
+    limits.clear()
+    engine.customer_month_panel(eng)
+    assert limits == []  # small results leave the cache alone
+    eng.close()
+
+
 def test_engine_settings_that_cannot_work_are_refused_at_load_time():
     from pydantic import ValidationError
 

@@ -23,10 +23,18 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from . import months
-from .backends import contract_table, duckdb_settings, spark_pandas_notice_silenced, spark_session
+from .backends import (
+    contract_table,
+    duckdb_settings,
+    release_duckdb_cache,
+    spark_pandas_notice_silenced,
+    spark_session,
+)
 from .schema import TABLES
 
 DIALECTS = {"duckdb": "duckdb", "pyspark": "pyspark"}
+# a result this large (Arrow bytes) makes the engine hand DuckDB's cached buffers back
+RELEASE_AFTER_BYTES = 64 * 2**20
 
 
 @dataclass
@@ -41,6 +49,7 @@ class Engine:
     session: object  # duckdb connection or SparkSession
     backend: str
     tables: dict[str, ir.Table] = field(default_factory=dict)
+    memory_limit: str | None = None  # DuckDB's, as configured
 
     def has(self, name: str) -> bool:
         """Whether the processed data has table ``name``."""
@@ -75,7 +84,14 @@ class Engine:
             table = self.session.sql(self.sql(expr)).toArrow()
         else:
             table = self.session.sql(self.sql(expr)).to_arrow_table()
+            if table.nbytes > RELEASE_AFTER_BYTES:
+                self.release_cache()
         return PyArrowData.convert_table(table, expr.schema()).to_pandas()
+
+    def release_cache(self) -> None:
+        """Hand the buffers DuckDB keeps after a large query back to the system (see :mod:`.backends`)."""
+        if self.backend == "duckdb" and self.memory_limit:
+            release_duckdb_cache(self.session, self.memory_limit)
 
 
 def connect(processed_dir: str | Path, backend: str = "duckdb", spark=None, options=None) -> Engine:
@@ -85,10 +101,13 @@ def connect(processed_dir: str | Path, backend: str = "duckdb", spark=None, opti
     for DuckDB; master, Spark Connect URL and settings for Spark).
     """
     d = Path(processed_dir)
+    limit = None
     if backend == "duckdb":
         import duckdb
 
-        session = duckdb.connect(config=duckdb_settings(options))
+        settings = duckdb_settings(options)
+        limit = settings["memory_limit"]
+        session = duckdb.connect(config=settings)
     elif backend == "pyspark":
         session = spark or spark_session(options=options)
         with spark_pandas_notice_silenced():
@@ -97,7 +116,7 @@ def connect(processed_dir: str | Path, backend: str = "duckdb", spark=None, opti
             )  # loading the backend registers ibis.options.pyspark, read by its SQL compiler
     else:
         raise ValueError(f"unknown backend '{backend}' — use duckdb or pyspark")
-    eng = Engine(session=session, backend=backend)
+    eng = Engine(session=session, backend=backend, memory_limit=limit)
     for name in TABLES:
         f = d / f"{name}.parquet"
         if not f.exists():
@@ -439,21 +458,3 @@ def daily_purchases(eng: Engine, end: str | None = None) -> pd.DataFrame:
     s = s.mutate(date=s.ts.truncate("D"))
     df = eng.execute(s.group_by(["customer_id", "date"]).aggregate(amount=s.net_amount.sum()))
     return df.sort_values(["customer_id", "date"], kind="stable").reset_index(drop=True)
-
-
-def resolve_month(eng: Engine, month: str = "latest") -> str:
-    """``latest`` → the last complete month in the transactions; else check ``YYYY-MM`` is covered."""
-    tx = eng.table("transactions")
-    r = eng.execute(tx.aggregate(lo=tx.ts.min(), hi=tx.ts.max()))
-    lo, hi = pd.Timestamp(r["lo"].iloc[0]), pd.Timestamp(r["hi"].iloc[0])
-    if month in ("", "latest", None):
-        return months.last_complete_in_data(hi)
-    p = pd.Period(month, freq="M")
-    if not (pd.Period(lo, freq="M") <= p <= pd.Period(hi, freq="M")):
-        from .errors import ConfigError
-
-        raise ConfigError(
-            f"month {month} is outside the data ({lo:%Y-%m} … {hi:%Y-%m}) — fix: choose a month "
-            f"in that range or 'latest'"
-        )
-    return str(p)

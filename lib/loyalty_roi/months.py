@@ -17,7 +17,8 @@ A month has four forms here, and each has one converter:
 * :func:`last_calendar_month` — the last calendar month that has ended before
   today (the synthetic program's default end);
 * :func:`last_complete_in_data` — the last month whose final day the data
-  reaches (what ``--month latest`` reports on).
+  reaches (what ``--month latest`` reports on; :func:`resolve` asks the
+  engine for the data's last timestamp).
 """
 
 from __future__ import annotations
@@ -107,3 +108,35 @@ def last_complete_in_data(last_ts: pd.Timestamp) -> str:
     last_day = hi.normalize() + pd.offsets.MonthEnd(0)
     p = pd.Period(hi, freq="M")
     return str(p if hi.normalize() == last_day else p - 1)
+
+
+def resolve(eng, month: str | None = "latest") -> str:
+    """The month a run reports on, as ``YYYY-MM``.
+
+    Parameters
+    ----------
+    eng
+        A :class:`loyalty_roi.engine.Engine` with the transactions registered.
+    month
+        ``latest`` (or empty): the last month the transactions cover to its final
+        day; else ``YYYY-MM``, which must lie inside the data.
+
+    Raises
+    ------
+    ConfigError
+        When the month is outside the data, naming the range it has.
+    """
+    tx = eng.table("transactions")
+    r = eng.execute(tx.aggregate(lo=tx.ts.min(), hi=tx.ts.max()))
+    lo, hi = pd.Timestamp(r["lo"].iloc[0]), pd.Timestamp(r["hi"].iloc[0])
+    if month in ("", "latest", None):
+        return last_complete_in_data(hi)
+    p = pd.Period(month, freq="M")
+    if not (pd.Period(lo, freq="M") <= p <= pd.Period(hi, freq="M")):
+        from .errors import ConfigError
+
+        raise ConfigError(
+            f"month {month} is outside the data ({lo:%Y-%m} … {hi:%Y-%m}) — fix: choose a month "
+            f"in that range or 'latest'"
+        )
+    return str(p)

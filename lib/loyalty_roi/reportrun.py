@@ -214,7 +214,8 @@ class ReportRun:
         months, and that each requested month is in the data; returns the months
         (``None`` → the latest complete month in the data).
         """
-        from .engine import connect, resolve_month
+        from .engine import connect
+        from .months import resolve as resolve_month
 
         eng = connect(self.cfg.data.processed_path)
         tx = eng.table("transactions")

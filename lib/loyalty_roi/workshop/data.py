@@ -67,7 +67,7 @@ def load() -> Workshop:
     folder = prepare()
     cfg = workshop_config()
     eng = engine.connect(folder)
-    return Workshop(cfg, eng, engine.resolve_month(eng, "latest"), processed.load_processed(folder))
+    return Workshop(cfg, eng, months.resolve(eng, "latest"), processed.load_processed(folder))
 
 
 # Library results the checks compare with (computed once per session).
