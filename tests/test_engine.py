@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loyalty_roi import backends, engine, months, processed
+from loyalty_roi import backends, engine, memory, months, processed
 
 from . import reference
 
@@ -122,7 +122,7 @@ def test_duckdb_gets_a_memory_limit_and_spill_folder_from_the_config(tiny_proces
     eng.close()
     # without a limit: the configured share of this machine's RAM (never below 1 GiB)
     ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    limit = backends.duckdb_settings(EngineConfig(memory_share=0.25))["memory_limit"]
+    limit = memory.duckdb_settings(EngineConfig(memory_share=0.25))["memory_limit"]
     assert limit == f"{max(1024, int(ram * 0.25 / 2**20))}MiB"
 
 
@@ -133,7 +133,7 @@ def test_a_large_result_hands_duckdbs_cached_buffers_back_and_keeps_the_limit(
 
     eng = engine.connect(tiny_processed, options=EngineConfig(memory_limit="1500MB"))
     limits = []
-    real = backends.release_duckdb_cache
+    real = memory.release_duckdb_cache
 
     def spy(session, limit):
         real(session, limit)

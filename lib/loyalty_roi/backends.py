@@ -1,9 +1,8 @@
-"""The engine's backends: the tables' Ibis schemas, DuckDB's memory bounds, the Spark session.
+"""The engine's backends: the tables' Ibis schemas and the Spark session.
 
-DuckDB gets a memory limit and a spill folder from the config's ``engine``
-section, so a large month spills to disk instead of being killed; Spark runs
-locally, on a standalone cluster (``master``) or through Spark Connect, as the
-config says.  :func:`loyalty_roi.engine.connect` uses both.
+Spark runs locally, on a standalone cluster (``master``) or through Spark
+Connect, as the config says; DuckDB's memory limit and spill folder are in
+:mod:`loyalty_roi.memory`.  :func:`loyalty_roi.engine.connect` uses both.
 """
 
 from __future__ import annotations
@@ -11,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import warnings
-from pathlib import Path
 
 import ibis
 import ibis.expr.types as ir
@@ -88,43 +86,3 @@ def _build_spark(SparkSession, app_name: str, options=None):
     if not remote:
         spark.sparkContext.setLogLevel("ERROR")
     return spark
-
-
-def duckdb_settings(options=None) -> dict[str, object]:
-    """DuckDB's memory limit, spill folder and threads from the config's ``engine`` section.
-
-    Without ``memory_limit`` the limit is ``memory_share`` of this machine's RAM,
-    so a large month spills to disk instead of being killed.
-    """
-    import tempfile
-
-    limit = getattr(options, "memory_limit", None)
-    if not limit:
-        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-        share = getattr(options, "memory_share", 0.125)
-        limit = f"{max(1024, int(ram * share / 2**20))}MiB"
-    spill = getattr(options, "spill_dir", None) or str(
-        Path(tempfile.gettempdir()) / "loyalty-roi-duckdb"
-    )
-    out = {"memory_limit": limit.replace(" ", ""), "temp_directory": spill}
-    if getattr(options, "threads", None):
-        out["threads"] = int(options.threads)
-    return out
-
-
-def release_duckdb_cache(session, memory_limit: str) -> None:
-    """Hand the memory a DuckDB connection keeps cached after a large query back to the system.
-
-    DuckDB holds on to the buffers of a finished query up to its memory limit
-    (1.6 GiB after the panel of a 10M-transaction month); lowering the limit
-    for a moment evicts them, and ``memory_limit`` is then restored.  Nothing
-    is recomputed: the engine's views read Parquet.
-    """
-    import duckdb
-
-    try:
-        session.execute("SET memory_limit='64MiB'")
-    except duckdb.Error:  # pragma: no cover - a limit DuckDB cannot meet right now
-        pass
-    finally:
-        session.execute(f"SET memory_limit='{memory_limit}'")

@@ -23,13 +23,8 @@ import ibis.expr.types as ir
 import pandas as pd
 
 from . import months
-from .backends import (
-    contract_table,
-    duckdb_settings,
-    release_duckdb_cache,
-    spark_pandas_notice_silenced,
-    spark_session,
-)
+from .backends import contract_table, spark_pandas_notice_silenced, spark_session
+from .memory import duckdb_settings, release_arrow_memory, release_duckdb_cache
 from .schema import TABLES
 
 DIALECTS = {"duckdb": "duckdb", "pyspark": "pyspark"}
@@ -86,10 +81,15 @@ class Engine:
             table = self.session.sql(self.sql(expr)).to_arrow_table()
             if table.nbytes > RELEASE_AFTER_BYTES:
                 self.release_cache()
-        return PyArrowData.convert_table(table, expr.schema()).to_pandas()
+        large = table.nbytes > RELEASE_AFTER_BYTES
+        df = PyArrowData.convert_table(table, expr.schema()).to_pandas()
+        if large:
+            del table
+            release_arrow_memory()
+        return df
 
     def release_cache(self) -> None:
-        """Hand the buffers DuckDB keeps after a large query back to the system (see :mod:`.backends`)."""
+        """Hand the buffers DuckDB keeps after a large query back to the system (see :mod:`.memory`)."""
         if self.backend == "duckdb" and self.memory_limit:
             release_duckdb_cache(self.session, self.memory_limit)
 

@@ -64,7 +64,10 @@ _FRACTION = re.compile(r"(\d{2}:\d{2}:\d{2})\.\d+")
 def as_text(s: pd.Series) -> pd.Series:
     """Source values as stripped strings; missing → ''."""
     if pd.api.types.is_string_dtype(s) and s.dtype != object:
-        return s.fillna("").str.strip()  # Arrow-backed text stays in Arrow (no Python objects)
+        t = s.fillna("").str.strip()  # Arrow-backed text stays in Arrow (no Python objects)
+        if not s.hasnans and t.equals(s):
+            return s  # already clean: share the export's buffer instead of a second copy
+        return t
     if s.dtype == object:
         return s.astype(object).where(s.notna(), "").astype(str).str.strip()
     return s.astype(object).where(s.notna(), "").astype(str)

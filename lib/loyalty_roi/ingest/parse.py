@@ -27,7 +27,7 @@ from ..parsing import (
 )
 from ..schema import TABLES, coerce_canonical
 from ..sources import SourceFrame, TableMapping
-from . import derive, rules
+from . import derive, privacy, rules
 
 
 @dataclass
@@ -211,7 +211,10 @@ def parse_table(
 
     Raises :class:`DataError` for problems of the whole file (missing or
     ambiguous columns); row problems go to the quarantine with their reason.
+    The source frame is consumed: ``src.df`` is released once the kept rows
+    are taken, so a large export is never held twice.
     """
+    given = src
     spec = TABLES[tm.table]
     file = src.file
     cols = _resolve_columns(src, tm, spec)
@@ -255,7 +258,7 @@ def parse_table(
                 )
                 t = mapped.where(~unknown, "").fillna("").astype(str)
             missing = t == ""
-            v = t.where(~missing)
+            v = t.where(~missing) if missing.any() else t
             bad = pd.Series(False, index=s.index)
         elif col.kind == "bool":
             v, missing, bad = parse_bool(s, codes)
@@ -351,9 +354,8 @@ def parse_table(
                 "required value is empty",
                 "fill the value in the source, or exclude the row from the export",
             )
-        if col.allowed:
-            tv = v.astype(object)
-            bad_allowed = tv.notna() & ~tv.isin(col.allowed)
+        if col.allowed:  # compared in the column's own dtype: no Python string per row
+            bad_allowed = v.notna() & ~v.isin(list(col.allowed))
             rej.add(
                 bad_allowed,
                 srcname,
@@ -386,7 +388,7 @@ def parse_table(
         out[hcol] = pseudonymise(df[srccol], salt, hcol)
     frame = pd.DataFrame(out, index=df.index, copy=False)
     del out  # the frame holds the parsed columns; no second copy at 10M rows
-    notes.update(_protect_personal_text(frame, spec, salt))
+    notes.update(privacy.protect_personal_text(frame, spec, salt))
 
     line_items = tm.aggregate is not None
     if line_items:
@@ -401,52 +403,36 @@ def parse_table(
             f"{len(df):,} line items summed into {int(keep_line.sum()):,} rows, one per "
             f"{cols.get(spec.key[0], spec.key[0])} (mapping: aggregate)"
         )
-    kept = coerce_canonical(frame if keep.all() else frame.loc[keep], tm.table)
-    rejected = _quarantine_rows(df.loc[bad_mask], cols, tm, salt)
+    rejected_keys = frame.loc[bad_mask, spec.key[0]] if len(spec.key) == 1 else None
+    rejected = privacy.quarantine_rows(df.loc[bad_mask], cols, tm, salt)
     rejected.insert(0, "_line", src.lines[bad_mask])
     rejected.insert(1, "_reasons", ["; ".join(rej.reasons[i]) for i in np.flatnonzero(bad_mask)])
+    rows_read = len(df)
+    # the export is consumed: without it, the kept rows are taken with one copy, not two
+    given.df = src.df = df = None
+    kept = coerce_canonical(_take_rows(frame, keep), tm.table)
     stats = {
-        "rows_read": int(len(df)),
+        "rows_read": rows_read,
         "rows_kept": int(keep.sum()),
         "rows_repaired": int((repaired & ~bad_mask).sum()),
         "rows_rejected": int(bad_mask.sum()),
         "repair_reasons": repair_reasons,
         "assumptions": list(notes.values()),
     }
-    rejected_keys = frame.loc[bad_mask, spec.key[0]] if len(spec.key) == 1 else None
     return TableResult(
         tm.table, file, kept, rejected, rej.issues(), stats, src.lines[keep], rejected_keys
     )
 
 
-def _protect_personal_text(frame: pd.DataFrame, spec, salt: str) -> dict[str, str]:
-    """Pseudonymise ids that are e-mails/phones, redact contact details in free text (in place)."""
-    notes = {}
-    for col in spec.columns:
-        if col.kind != "str" or col.allowed or col.pii or col.name not in frame:
-            continue
-        if col.name.endswith("_id"):
-            frame[col.name], n = sanitize.pseudonymise_personal_ids(frame[col.name], salt)
-            if n:
-                notes[f"{col.name} personal"] = (
-                    f"WARNING: {n:,} {col.name} values are e-mail addresses or phone numbers; "
-                    "they were pseudonymised (use a customer number as the id)"
-                )
-        else:
-            frame[col.name], n = sanitize.redact_text(frame[col.name], salt)
-            if n:
-                notes[f"{col.name} personal"] = (
-                    f"{n:,} {col.name} values contained an e-mail address or phone number; "
-                    "those parts were replaced by pseudonyms"
-                )
-    return notes
+def _take_rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    """The rows of ``frame`` where ``keep``, taken column by column and emptying ``frame``.
 
-
-def _quarantine_rows(rows: pd.DataFrame, cols: dict[str, str], tm, salt: str) -> pd.DataFrame:
-    """Rejected source rows for the quarantine file: mapped columns only, personal values hidden."""
-    mapped = list(dict.fromkeys(s for c, s in cols.items() if s in rows.columns))
-    q = rows[mapped].astype(object).copy()
-    for c in mapped:
-        text = as_text(q[c])
-        q[c], _ = sanitize.redact_text(text.where(text != "", None), salt)
-    return q
+    ``frame.loc[keep]`` would hold two copies of a 10M-row table at once; this
+    holds one plus a column.
+    """
+    if keep.all():
+        return frame
+    out = {}
+    for name in list(frame.columns):
+        out[name] = frame.pop(name)[keep]
+    return pd.DataFrame(out, copy=False)

@@ -139,6 +139,10 @@ def duplicates(frame: pd.DataFrame, spec, cols: dict[str, str], rej, file: str) 
     if not spec.key:
         return
     key = list(spec.key)
+    from ..memory import keys_repeat  # DuckDB: loaded when a table is checked
+
+    if not keys_repeat(frame, key):
+        return
     has_key = frame[key].notna().all(axis=1)
     dup = frame.duplicated(subset=key, keep="first") & has_key
     if not dup.any():

@@ -11,6 +11,7 @@ import pandas as pd
 
 from .. import safety
 from ..errors import DataError, Issue
+from ..memory import release_arrow_memory
 from ..processed import write_processed
 from ..schema import OPTIONAL_TABLES, REQUIRED_TABLES, TABLES, pa, validate
 from ..sources import (
@@ -219,10 +220,13 @@ def ingest(
             else:
                 path = resolve_file(raw_dir, tm, mapping_name)
                 src = read_source(path, tm)
+                release_arrow_memory()  # what reading the file needed beyond the frame
                 inputs[tm.file] = sha256_file(path)
             results[tname] = parse_table(
                 src, tm, salt, run_date, future_tolerance_days, earliest_date
             )
+            src = None  # the raw export is not needed past its parse: never two in memory
+            release_arrow_memory()
             if tm.derive_from is not None:
                 results[tname].stats["assumptions"].insert(
                     0,
