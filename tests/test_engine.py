@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loyalty_roi import backends, engine, memory, months, processed
+from loyalty_roi import backends, engine, memory, months, panel_views, processed, segments
 
 from . import reference
 
@@ -30,6 +30,31 @@ def test_panel_on_a_hand_made_frame(tiny_processed):
     # D is in the panel from its first month only, inactive
     assert ("D", feb) not in p.index and not p.loc[("D", mar), "active"]
     assert len(p) == 3 * 3 + 1
+
+
+def test_panel_views_equal_what_the_panel_gives(tiny_processed, small_processed):
+    eng = engine.connect(tiny_processed)
+    share = panel_views.engagement_share(eng)
+    # A: orders in Jan, Feb, Mar → 1; D: one month, no order or points event → 0
+    assert share["A"] == 1.0 and share["D"] == 0.0
+    for processed_dir in (tiny_processed, small_processed):
+        eng = engine.connect(processed_dir)
+        month = months.label(engine.data_months(eng)[1] - 1)
+        panel = engine.customer_month_panel(eng, end=month)
+        want = panel.groupby("customer_id")["engaged"].mean()
+        got = panel_views.engagement_share(eng, month)
+        pd.testing.assert_series_equal(got.sort_index(), want.sort_index(), check_names=False)
+        tiers = panel_views.member_tiers(eng, month)
+        members = panel[panel["is_member"] & panel["tier"].notna()]
+        assert len(tiers) == len(members)
+        pd.testing.assert_frame_equal(
+            segments.tier_distribution(tiers), segments.tier_distribution(panel)
+        )
+        got_m, got_moves = segments.tier_migration(tiers, month)
+        want_m, want_moves = segments.tier_migration(panel, month)
+        pd.testing.assert_frame_equal(got_m, want_m)
+        assert got_moves == want_moves
+    assert want_moves["stayed"] + want_moves["upgrades"] > 0  # the small program has tiers
 
 
 def test_rfm_and_cohorts_on_a_hand_made_frame(tiny_processed):
@@ -144,9 +169,13 @@ def test_a_large_result_hands_duckdbs_cached_buffers_back_and_keeps_the_limit(
     panel = engine.customer_month_panel(eng)
     assert len(panel) and limits and all(x in ("1.3 GiB", "1.4 GiB") for x in limits)
     monkeypatch.setattr(engine, "RELEASE_AFTER_BYTES", 2**40)
+    monkeypatch.setattr(engine, "RELEASE_AFTER_SECONDS", 3600)
     limits.clear()
     engine.customer_month_panel(eng)
-    assert limits == []  # small results leave the cache alone
+    assert limits == []  # small results of quick queries leave the cache alone
+    monkeypatch.setattr(engine, "RELEASE_AFTER_SECONDS", 0)  # every query counts as long here
+    engine.rfm_summary(eng)
+    assert limits and all(x in ("1.3 GiB", "1.4 GiB") for x in limits)
     eng.close()
 
 

@@ -3,18 +3,16 @@
 Everything that touches individual transactions is written once as Ibis
 expressions over the processed Parquet and returned as pandas frames:
 
-* :func:`customer_month_panel` — customer × month: orders, revenue, discounts,
-  returns, points, active flag, member status and tier;
-* :func:`rfm_summary` — recency, frequency, monetary value per customer;
-* :func:`cohort_matrix` — acquisition- or enrollment-cohort activity;
-* :func:`store_month_totals` — store/channel × month totals.
-
-Months are carried as an integer month index ``year * 12 + month − 1`` so the
-same expressions give identical results on every backend.
+:func:`customer_month_panel` (customer × month: orders, revenue, discounts,
+returns, points, activity, membership, tier; small views of it in
+:mod:`loyalty_roi.panel_views`), :func:`rfm_summary`, :func:`cohort_matrix`,
+:func:`store_month_totals`.  Months are the integer index of :mod:`months`,
+so the same expressions give identical results on every backend.
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,6 +28,7 @@ from .schema import TABLES
 DIALECTS = {"duckdb": "duckdb", "pyspark": "pyspark"}
 # a result this large (Arrow bytes) makes the engine hand DuckDB's cached buffers back
 RELEASE_AFTER_BYTES = 64 * 2**20
+RELEASE_AFTER_SECONDS = 1.0  # releasing takes about 0.1 s: only after queries that took long
 
 
 @dataclass
@@ -75,13 +74,13 @@ class Engine:
         """Run ``expr`` and return pandas, collected through Arrow on every backend."""
         from ibis.formats.pyarrow import PyArrowData
 
-        if self.backend == "pyspark":
-            table = self.session.sql(self.sql(expr)).toArrow()
-        else:
-            table = self.session.sql(self.sql(expr)).to_arrow_table()
-            if table.nbytes > RELEASE_AFTER_BYTES:
-                self.release_cache()
+        started = time.perf_counter()
+        query = self.session.sql(self.sql(expr))
+        table = query.toArrow() if self.backend == "pyspark" else query.to_arrow_table()
         large = table.nbytes > RELEASE_AFTER_BYTES
+        # a long query worked through a lot of memory even when its result is small
+        if large or time.perf_counter() - started > RELEASE_AFTER_SECONDS:
+            self.release_cache()
         df = PyArrowData.convert_table(table, expr.schema()).to_pandas()
         if large:
             del table

@@ -54,11 +54,12 @@ def release_memory() -> None:
     import gc
 
     import matplotlib.pyplot as plt
-    import pyarrow as pa
+
+    from .memory import release_arrow_memory
 
     plt.close("all")
     gc.collect()
-    pa.default_memory_pool().release_unused()
+    release_arrow_memory()
     try:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):  # not glibc: nothing more to hand back

@@ -106,16 +106,20 @@ def segment_rules_table() -> pd.DataFrame:
 CLUSTER_FEATURES = ("recency_days", "frequency", "monetary", "aov", "tenure_days", "engagement")
 
 
-def behaviour_features(rfm: pd.DataFrame, panel: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Features for clustering: RFM, AOV, tenure and engagement (share of months with an order or points event)."""
+def behaviour_features(
+    rfm: pd.DataFrame, panel: pd.DataFrame | None = None, engagement: pd.Series | None = None
+) -> pd.DataFrame:
+    """Features for clustering: RFM, AOV, tenure and engagement (share of months with an order or points event).
+
+    Engagement comes from ``engagement`` (per customer, e.g.
+    :func:`loyalty_roi.panel_views.engagement_share`) or is computed from ``panel``.
+    """
     f = rfm.set_index("customer_id")[
         ["recency_days", "frequency", "monetary", "aov", "tenure_days"]
     ].copy()
-    if panel is not None and len(panel):
-        eng = panel.groupby("customer_id")["engaged"].mean()
-        f["engagement"] = eng.reindex(f.index).fillna(0.0)
-    else:
-        f["engagement"] = 0.0
+    if engagement is None and panel is not None and len(panel):
+        engagement = panel.groupby("customer_id")["engaged"].mean()
+    f["engagement"] = 0.0 if engagement is None else engagement.reindex(f.index).fillna(0.0)
     return f
 
 
