@@ -165,15 +165,15 @@ def test_a_large_result_hands_duckdbs_cached_buffers_back_and_keeps_the_limit(
         limits.append(session.execute("select current_setting('memory_limit')").fetchall()[0][0])
 
     monkeypatch.setattr(engine, "release_duckdb_cache", spy)
-    monkeypatch.setattr(engine, "RELEASE_AFTER_BYTES", 0)  # every result counts as large here
+    monkeypatch.setattr(memory, "RELEASE_AFTER_BYTES", 0)  # every result counts as large here
     panel = engine.customer_month_panel(eng)
     assert len(panel) and limits and all(x in ("1.3 GiB", "1.4 GiB") for x in limits)
-    monkeypatch.setattr(engine, "RELEASE_AFTER_BYTES", 2**40)
-    monkeypatch.setattr(engine, "RELEASE_AFTER_SECONDS", 3600)
+    monkeypatch.setattr(memory, "RELEASE_AFTER_BYTES", 2**40)
+    monkeypatch.setattr(memory, "RELEASE_AFTER_SECONDS", 3600)
     limits.clear()
     engine.customer_month_panel(eng)
     assert limits == []  # small results of quick queries leave the cache alone
-    monkeypatch.setattr(engine, "RELEASE_AFTER_SECONDS", 0)  # every query counts as long here
+    monkeypatch.setattr(memory, "RELEASE_AFTER_SECONDS", 0)  # every query counts as long here
     engine.rfm_summary(eng)
     assert limits and all(x in ("1.3 GiB", "1.4 GiB") for x in limits)
     eng.close()
@@ -187,3 +187,20 @@ def test_engine_settings_that_cannot_work_are_refused_at_load_time():
     for bad in ({"memory_limit": "lots"}, {"memory_share": 1.5}, {"spark_connect": "http://x"}):
         with pytest.raises(ValidationError):
             EngineConfig(**bad)
+
+
+def test_a_large_result_through_parquet_equals_the_direct_one(small_processed):
+    """The panel and daily purchases come from DuckDB through a file: same rows, order, dtypes."""
+    eng = engine.connect(small_processed)
+    lo, hi = engine.data_months(eng)
+    expr = engine.customer_month_panel_expr(eng, lo, hi)
+    direct, via_file = eng.execute(expr), eng.execute(expr, large=True)
+    assert len(direct) > 1000
+    pd.testing.assert_frame_equal(via_file, direct)
+    tx = eng.table("transactions")
+    daily = tx.group_by(["customer_id", tx.ts.truncate("D").name("date")]).aggregate(
+        amount=tx.net_amount.sum()
+    )
+    daily = daily.order_by(["customer_id", "date"])
+    pd.testing.assert_frame_equal(eng.execute(daily, large=True), eng.execute(daily))
+    eng.close()

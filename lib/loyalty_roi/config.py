@@ -243,7 +243,7 @@ class EngineConfig(_Strict):
     backend: Literal["duckdb", "pyspark"] = "duckdb"
     # DuckDB: a memory limit in DuckDB's syntax ("4GB"); empty = memory_share of this machine's RAM
     memory_limit: str | None = None
-    memory_share: float = Field(0.125, gt=0, le=0.9)
+    memory_share: float = Field(0.05, gt=0, le=0.9)
     spill_dir: str | None = None  # where DuckDB spills past its limit; empty = the system temp dir
     threads: int | None = Field(None, ge=1)
     # PySpark: a master URL (local[2], spark://host:7077) or a Spark Connect URL (sc://host:15002)

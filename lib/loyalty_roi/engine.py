@@ -12,7 +12,6 @@ so the same expressions give identical results on every backend.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,13 +21,10 @@ import pandas as pd
 
 from . import months
 from .backends import contract_table, spark_pandas_notice_silenced, spark_session
-from .memory import duckdb_settings, release_arrow_memory, release_duckdb_cache
+from .memory import collect, duckdb_settings, release_duckdb_cache
 from .schema import TABLES
 
 DIALECTS = {"duckdb": "duckdb", "pyspark": "pyspark"}
-# a result this large (Arrow bytes) makes the engine hand DuckDB's cached buffers back
-RELEASE_AFTER_BYTES = 64 * 2**20
-RELEASE_AFTER_SECONDS = 1.0  # releasing takes about 0.1 s: only after queries that took long
 
 
 @dataclass
@@ -70,22 +66,12 @@ class Engine:
         """The SQL ``expr`` compiles to on this backend."""
         return ibis.to_sql(expr, dialect=DIALECTS[self.backend])
 
-    def execute(self, expr: ir.Table) -> pd.DataFrame:
-        """Run ``expr`` and return pandas, collected through Arrow on every backend."""
-        from ibis.formats.pyarrow import PyArrowData
+    def execute(self, expr: ir.Table, large: bool = False) -> pd.DataFrame:
+        """Run ``expr`` and return pandas, collected through Arrow on every backend.
 
-        started = time.perf_counter()
-        query = self.session.sql(self.sql(expr))
-        table = query.toArrow() if self.backend == "pyspark" else query.to_arrow_table()
-        large = table.nbytes > RELEASE_AFTER_BYTES
-        # a long query worked through a lot of memory even when its result is small
-        if large or time.perf_counter() - started > RELEASE_AFTER_SECONDS:
-            self.release_cache()
-        df = PyArrowData.convert_table(table, expr.schema()).to_pandas()
-        if large:
-            del table
-            release_arrow_memory()
-        return df
+        ``large``: a result of millions of rows (see :func:`.memory.collect`).
+        """
+        return collect(self, expr, large)
 
     def release_cache(self) -> None:
         """Hand the buffers DuckDB keeps after a large query back to the system (see :mod:`.memory`)."""
@@ -287,7 +273,7 @@ def customer_month_panel(
     lo, hi = data_months(eng)
     start_mi = months.index(start) if start else lo
     end_mi = months.index(end) if end else hi
-    df = eng.execute(customer_month_panel_expr(eng, start_mi, end_mi))
+    df = eng.execute(customer_month_panel_expr(eng, start_mi, end_mi), large=True)
     df["months_since_enrollment"] = df["months_since_enrollment"].astype("Int64")
     return _finish(df, None)  # sorted by customer_id, mi in the engine (binary order, as pandas)
 
@@ -455,5 +441,7 @@ def daily_purchases(eng: Engine, end: str | None = None) -> pd.DataFrame:
     end_mi = months.index(end) if end else data_months(eng)[1]
     s = tx.filter(~tx.is_return & (tx.mi <= end_mi))
     s = s.mutate(date=s.ts.truncate("D"))
-    df = eng.execute(s.group_by(["customer_id", "date"]).aggregate(amount=s.net_amount.sum()))
+    df = eng.execute(
+        s.group_by(["customer_id", "date"]).aggregate(amount=s.net_amount.sum()), large=True
+    )
     return df.sort_values(["customer_id", "date"], kind="stable").reset_index(drop=True)

@@ -9,9 +9,14 @@ counts duplicates in DuckDB instead of pandas (a tenth of the memory).
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pandas as pd
+
+# a result this large (Arrow bytes) makes the engine hand DuckDB's cached buffers back
+RELEASE_AFTER_BYTES = 64 * 2**20
+RELEASE_AFTER_SECONDS = 1.0  # releasing takes about 0.1 s: only after queries that took long
 
 
 def duckdb_settings(options=None) -> dict[str, object]:
@@ -25,7 +30,7 @@ def duckdb_settings(options=None) -> dict[str, object]:
     limit = getattr(options, "memory_limit", None)
     if not limit:
         ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-        share = getattr(options, "memory_share", 0.125)
+        share = getattr(options, "memory_share", 0.05)
         limit = f"{max(1024, int(ram * share / 2**20))}MiB"
     spill = getattr(options, "spill_dir", None) or str(
         Path(tempfile.gettempdir()) / "loyalty-roi-duckdb"
@@ -88,3 +93,49 @@ def keys_repeat(frame: pd.DataFrame, key: list[str]) -> bool:
         n, distinct = 0, 1
     con.close()
     return n != distinct
+
+
+def duckdb_result_via_parquet(session, sql: str):
+    """The result of ``sql`` as an Arrow table, written to a temporary Parquet file and read back.
+
+    Arrow tables DuckDB hands over directly live in DuckDB's allocator, which
+    keeps their memory after they are freed (1 GiB after the 10M panel, for
+    the rest of the notebook).  Through a file, DuckDB streams the result within
+    its memory limit and the table lives in Arrow's pool, which is handed back.
+    Row order is kept (DuckDB preserves insertion order when it writes).
+    """
+    import tempfile
+
+    import pyarrow.parquet as pq
+
+    with tempfile.TemporaryDirectory(prefix="loyalty-roi-result-") as d:
+        f = Path(d) / "result.parquet"
+        session.execute(f"COPY ({sql}) TO '{f}' (FORMAT parquet)")
+        return pq.read_table(f)
+
+
+def collect(eng, expr, large: bool = False) -> pd.DataFrame:
+    """The result of Ibis ``expr`` on engine ``eng`` as pandas, with the memory it took handed back.
+
+    A ``large`` result (millions of rows) comes from DuckDB through a Parquet
+    file (:func:`duckdb_result_via_parquet`).  After a large result or a long
+    query, DuckDB's cached buffers and Arrow's freed pages are handed back.
+    """
+    from ibis.formats.pyarrow import PyArrowData
+
+    started = time.perf_counter()
+    if large and eng.backend == "duckdb":
+        table = duckdb_result_via_parquet(eng.session, eng.sql(expr))
+    else:
+        query = eng.session.sql(eng.sql(expr))
+        table = query.toArrow() if eng.backend == "pyspark" else query.to_arrow_table()
+    big = table.nbytes > RELEASE_AFTER_BYTES
+    # a long query worked through a lot of memory even when its result is small
+    if big or time.perf_counter() - started > RELEASE_AFTER_SECONDS:
+        eng.release_cache()
+    table = PyArrowData.convert_table(table, expr.schema())  # the only reference left:
+    df = table.to_pandas(self_destruct=True, split_blocks=True)  # freed as pandas takes it
+    del table
+    if big:
+        release_arrow_memory()
+    return df
