@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import safety
+from . import memory, safety
 
 FOLDER = "derived"
 
@@ -89,7 +89,7 @@ def load(name: str, processed_dir: str | Path, month: str | None = None) -> Any:
         return None
     if CATALOGUE[name].kind == "json":
         return json.loads(f.read_text(encoding="utf-8"))
-    return pd.read_parquet(f)
+    return memory.read_parquet(f)  # the panel is 1 GiB at 10M receipts: read in one copy
 
 
 def _build(name: str, eng, month: str) -> pd.DataFrame:

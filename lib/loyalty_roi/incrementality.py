@@ -74,7 +74,8 @@ def panel_and_consent(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd
 
 def naive_lift(panel: pd.DataFrame, months: int = 12) -> dict:
     """Revenue per member-month vs per non-member-month over the last ``months`` months."""
-    p = panel[panel["mi"] > panel["mi"].max() - months]
+    recent = (panel["mi"] > panel["mi"].max() - months).to_numpy()
+    p = panel.loc[recent, ["customer_id", "is_member", "revenue"]]  # three columns, not the panel
     ever = p.groupby("customer_id", sort=False)["is_member"].transform("any")
     # members before they joined are not non-members: a members-only program has no naive comparison
     has_m, has_n = bool(p["is_member"].any()), bool((~ever).any())

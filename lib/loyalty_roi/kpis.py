@@ -270,12 +270,31 @@ def gather_inputs(
     )
 
 
-def _by_customer_window(panel: pd.DataFrame, col: str, window: int) -> pd.Series:
-    """Sum of ``col`` over the last ``window`` months per customer (panel is dense per customer)."""
-    p = panel
-    cs = p.groupby("customer_id", sort=False)[col].cumsum()
-    prev = cs.groupby(p["customer_id"], sort=False).shift(window).fillna(0)
+def _by_customer_window(values: pd.Series, customer: pd.Series, window: int) -> pd.Series:
+    """Sum of ``values`` over the last ``window`` months per customer (rows dense per customer, in month order)."""
+    cs = values.groupby(customer, sort=False).cumsum()
+    prev = cs.groupby(customer, sort=False).shift(window).fillna(0)
     return cs - prev
+
+
+# the panel columns the KPIs read: the rest is not copied when the panel is sorted
+_KPI_COLUMNS = ["customer_id", "mi", "month", "orders", "revenue", "active", "engaged", "is_member"]
+_POINT_COLUMNS = ["points_earned", "points_redeemed", "points_expired"]
+
+
+def _in_customer_month_order(panel: pd.DataFrame) -> bool:
+    """Whether the panel's rows are ordered by customer id (binary order) and month."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(panel)
+    if n < 2:
+        return True
+    c = pa.array(panel["customer_id"], from_pandas=True)
+    mi = panel["mi"].to_numpy()
+    a, b = c.slice(0, n - 1), c.slice(1)
+    ok = pc.or_(pc.less(a, b), pc.and_(pc.equal(a, b), pa.array(mi[:-1] < mi[1:])))
+    return bool(pc.all(pc.fill_null(ok, False)).as_py())
 
 
 def monthly_kpis(
@@ -288,7 +307,11 @@ def monthly_kpis(
     catalogue's definitions).  KPIs whose tables are missing are absent (see
     :func:`availability`); values undefined in a month (not enough history) are NaN.
     """
-    p = inp.panel.sort_values(["customer_id", "mi"], kind="stable").reset_index(drop=True)
+    cols = _KPI_COLUMNS + (_POINT_COLUMNS if "points_ledger" in inp.available else [])
+    p = inp.panel[cols]
+    if not _in_customer_month_order(p):  # the engine's panel already is: no sorted copy
+        p = p.sort_values(["customer_id", "mi"], kind="stable")
+    p = p.reset_index(drop=True)
     months = np.sort(p["month"].unique())
     lo = p["month"].min()
     out = pd.DataFrame(index=pd.DatetimeIndex(months, name="month"))
@@ -301,13 +324,13 @@ def monthly_kpis(
     out["average_order_value"] = st["revenue"] / st["receipts"].replace(0, np.nan)
     out["purchase_frequency"] = g["orders"].sum() / g["active"].sum().replace(0, np.nan)
     # repeat purchase rate over 12 months
-    orders12 = _by_customer_window(p, "orders", rolling_months)
-    buyers = p.assign(one=orders12 >= 1, two=orders12 >= 2).groupby("month")[["one", "two"]].sum()
+    customer = p["customer_id"]
+    orders12 = _by_customer_window(p["orders"], customer, rolling_months)
+    buyers = pd.DataFrame({"one": orders12 >= 1, "two": orders12 >= 2}).groupby(p["month"]).sum()
     out["repeat_purchase_rate"] = buyers["two"] / buyers["one"].replace(0, np.nan)
     # retention: active in previous window and current window
-    act = p.assign(a=p["active"].astype("int64"))
-    in_cur = _by_customer_window(act, "a", retention_window) > 0
-    prev_cs = in_cur.groupby(p["customer_id"], sort=False).shift(retention_window)
+    in_cur = _by_customer_window(active.astype("int64"), customer, retention_window) > 0
+    prev_cs = in_cur.groupby(customer, sort=False).shift(retention_window)
     in_prev = prev_cs.fillna(False).astype(bool)
     r = (
         pd.DataFrame({"month": p["month"], "prev": in_prev, "both": in_prev & in_cur})

@@ -89,14 +89,15 @@ def program_data(
     m_all = np.sort(panel["month"].unique())[-months:]
     idx = pd.DatetimeIndex(m_all, name="month")
     mse = panel["months_since_enrollment"].astype("Float64").fillna(-1).to_numpy(dtype=float)
-    post = panel[mse >= 1]
-    member_rev = post.groupby("month")["revenue"].sum().reindex(idx, fill_value=0.0).to_numpy()
+    revenue, month = panel["revenue"], panel["month"]
+
+    def by_month(rows: np.ndarray) -> np.ndarray:  # two columns taken, never the panel's rows
+        return revenue[rows].groupby(month[rows]).sum().reindex(idx, fill_value=0.0).to_numpy()
+
+    member_rev = by_month(mse >= 1)
     enrolled_mi = panel["mi"].to_numpy() - mse
     in_window = enrolled_mi >= panel["mi"].min()
-    measured_rows = panel[(mse >= 1) & (mse <= measured_horizon) & in_window]
-    measured = (
-        measured_rows.groupby("month")["revenue"].sum().reindex(idx, fill_value=0.0).to_numpy()
-    )
+    measured = by_month((mse >= 1) & (mse <= measured_horizon) & in_window)
     total = store_totals.groupby("month")["revenue"].sum().reindex(idx, fill_value=0.0).to_numpy()
     if ledger is not None and len(ledger):
         earn = ledger[ledger["type"] == "earn"]
