@@ -42,15 +42,3 @@ def test_empty_frame_has_canonical_columns_and_dtypes():
     assert list(e.columns) == schema.TABLES["transactions"].names
     assert str(e["ts"].dtype) == "datetime64[us]" and str(e["net_amount"].dtype) == "float64"
     schema.validate(e, "transactions")
-
-
-def test_key_repeats_are_counted_as_pandas_would_count_them():
-    from loyalty_roi import memory
-
-    f = pd.DataFrame({"a": ["x", "y", "x", None, None], "b": [1, 1, 2, 2, 2]})
-    assert memory.keys_repeat(f, ["a"])  # "x" twice
-    assert not memory.keys_repeat(f, ["a", "b"])  # (x,1) (y,1) (x,2); keys with a null skipped
-    assert not memory.keys_repeat(f.iloc[[0, 1, 3, 4]], ["a"])  # two nulls are not a repeat
-    for cols in (["a"], ["a", "b"]):
-        has = f[cols].notna().all(axis=1)
-        assert memory.keys_repeat(f, cols) == bool((f.duplicated(cols) & has).any())

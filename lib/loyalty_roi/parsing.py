@@ -61,13 +61,28 @@ _TZ_SUFFIX = re.compile(r"(?:\s*(?:Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?))$")
 _FRACTION = re.compile(r"(\d{2}:\d{2}:\d{2})\.\d+")
 
 
+def _is_trimmed(s: pd.Series, block: int = 1 << 20) -> bool:
+    """Whether no value of Arrow-backed text has surrounding whitespace, checked a block at a time.
+
+    Stripping a whole 10M-row column to compare would allocate a second copy of it.
+    """
+    import pyarrow.compute as pc
+
+    arr = s.array.__arrow_array__()
+    for i in range(0, len(arr), block):
+        part = arr.slice(i, block)
+        if not pc.all(pc.equal(pc.utf8_trim_whitespace(part), part)).as_py():
+            return False
+    return True
+
+
 def as_text(s: pd.Series) -> pd.Series:
     """Source values as stripped strings; missing → ''."""
     if pd.api.types.is_string_dtype(s) and s.dtype != object:
-        t = s.fillna("").str.strip()  # Arrow-backed text stays in Arrow (no Python objects)
-        if not s.hasnans and t.equals(s):
+        arrow = getattr(s.dtype, "storage", None) == "pyarrow"
+        if arrow and not s.hasnans and _is_trimmed(s):
             return s  # already clean: share the export's buffer instead of a second copy
-        return t
+        return s.fillna("").str.strip()  # Arrow-backed text stays in Arrow (no Python objects)
     if s.dtype == object:
         return s.astype(object).where(s.notna(), "").astype(str).str.strip()
     return s.astype(object).where(s.notna(), "").astype(str)

@@ -269,6 +269,7 @@ class ReportRun:
         for nb in NOTEBOOKS[1:]:
             params = {**self.overrides.get(nb, {}), "config_path": cfg_path, "month": month}
             timings.append(self.notebook(nb, stage, params, month))
+        self.session.reset()  # the last notebook's frames freed before the report files are built
         overrides = {k: v for params in self.overrides.values() for k, v in params.items()}
         self.say(
             _build_report_files(stage, month, self.cfg, self.config, timings, started, overrides)

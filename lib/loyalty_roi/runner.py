@@ -97,17 +97,29 @@ class KernelSession:
             run_sync(self.km.start_kernel)(cwd=str(PROJ_ROOT))
             self.used = False
         elif self.used:
-            kc = self.km.blocking_client()
-            kc.start_channels()
-            try:
-                kc.wait_for_ready(timeout=startup_timeout)
-                reply = kc.execute_interactive(_RESET, timeout=startup_timeout, store_history=False)
-                if reply["content"]["status"] != "ok":
-                    raise RuntimeError(f"the kernel could not be reset: {reply['content']}")
-            finally:
-                kc.stop_channels()
+            self.reset(startup_timeout)
         self.used = True
         return self.km
+
+    def reset(self, timeout: int = 60) -> None:
+        """Empty the namespace of the last notebook and hand its memory back, now.
+
+        Called before the next notebook, and by a run once a month's notebooks
+        are done, so the report files (and Chromium's PDF) are built beside a
+        small kernel, not beside the last notebook's panel.
+        """
+        if self.km is None or not self.used:
+            return
+        kc = self.km.blocking_client()
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=timeout)
+            reply = kc.execute_interactive(_RESET, timeout=timeout, store_history=False)
+            if reply["content"]["status"] != "ok":
+                raise RuntimeError(f"the kernel could not be reset: {reply['content']}")
+        finally:
+            kc.stop_channels()
+        self.used = False
 
     def close(self) -> None:
         """Shut the kernel down (idempotent)."""

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import memory
 from .errors import DataError, Issue
 from .mapping import TableMapping, load_mapping, resolve_file  # noqa: F401 - re-exported
 
@@ -239,7 +240,7 @@ def read_source(path: Path, tm: TableMapping) -> SourceFrame:
     meta: dict[str, Any] = {"format": fmt}
     if fmt == "parquet":
         try:
-            df = pd.read_parquet(path)
+            df = memory.read_parquet(path)  # one copy of a 10M-row export, not two
         except Exception as exc:  # pyarrow raises several types
             raise DataError(
                 Issue(

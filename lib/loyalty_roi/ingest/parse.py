@@ -16,6 +16,7 @@ import pandas as pd
 
 from .. import sanitize
 from ..errors import DataError, Issue
+from ..memory import release_arrow_memory
 from ..months import floor as month_floor
 from ..parsing import (
     AmbiguousDates,
@@ -428,11 +429,14 @@ def _take_rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
     """The rows of ``frame`` where ``keep``, taken column by column and emptying ``frame``.
 
     ``frame.loc[keep]`` would hold two copies of a 10M-row table at once; this
-    holds one plus a column.
+    holds one plus a column.  Arrays, not Series, are taken: nine Series with
+    nine equal 10M-row indexes would be aligned on their union (3 s, 1 GiB).
+    The kept rows are numbered from 0, as when every row is kept.
     """
     if keep.all():
-        return frame
+        return frame.reset_index(drop=True)
     out = {}
     for name in list(frame.columns):
-        out[name] = frame.pop(name)[keep]
+        out[name] = frame.pop(name).array[keep]
+        release_arrow_memory()  # the column just taken is handed back before the next
     return pd.DataFrame(out, copy=False)

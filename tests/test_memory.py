@@ -1,0 +1,73 @@
+"""The memory-saving paths give what the plain pandas paths give."""
+
+import numpy as np
+import pandas as pd
+
+from loyalty_roi import memory
+from loyalty_roi.ingest.parse import _take_rows
+from loyalty_roi.parsing import as_text
+
+
+def _mixed_frame(n: int = 1000) -> pd.DataFrame:
+    rng = np.random.default_rng(5)
+    return pd.DataFrame(
+        {
+            "id": pd.Series([f"C{i:05d}" for i in range(n)], dtype="str"),
+            "tier": pd.Series(rng.choice(["gold", None], n), dtype="str"),
+            "n": pd.Series(rng.integers(0, 5, n), dtype="Int64").mask(rng.random(n) < 0.1),
+            "x": rng.random(n),
+            "flag": rng.random(n) < 0.5,
+            "ts": pd.date_range("2026-01-01", periods=n, freq="h"),
+        }
+    )
+
+
+def test_read_parquet_equals_pandas(tmp_path):
+    f = tmp_path / "t.parquet"
+    df = _mixed_frame()
+    df.to_parquet(f, index=False)
+    pd.testing.assert_frame_equal(memory.read_parquet(f), pd.read_parquet(f))
+
+
+def test_take_rows_equals_loc_and_empties_the_frame():
+    df = _mixed_frame()
+    keep = np.random.default_rng(1).random(len(df)) < 0.9
+    expected = df.loc[keep].reset_index(drop=True)
+    work = df.copy()
+    pd.testing.assert_frame_equal(_take_rows(work, keep), expected)
+    assert work.columns.empty  # every column was handed over, none held twice
+    everything = _take_rows(df.iloc[5:].copy(), np.ones(len(df) - 5, dtype=bool))
+    assert everything.index.equals(pd.RangeIndex(len(df) - 5))  # numbered from 0 either way
+
+
+def test_clean_arrow_text_is_shared_and_anything_else_is_stripped():
+    clean = pd.Series(["a", "b c", ""], dtype="str")
+    assert as_text(clean) is clean
+    for raw, want in (
+        ([" a", "b"], ["a", "b"]),
+        (["a", "b\u00a0"], ["a", "b"]),  # a no-break space is whitespace too
+        (["a", None], ["a", ""]),
+    ):
+        got = as_text(pd.Series(raw, dtype="str"))
+        assert got.tolist() == want
+    # long columns are checked a block at a time: dirt in a later block is found
+    s = pd.Series(["x"] * 2_500_000 + [" y"], dtype="str")
+    assert as_text(s).iloc[-1] == "y"
+
+
+def test_key_check_under_its_small_memory_limit_still_finds_one_repeat():
+    n = 3_000_000  # more keys than fit in KEY_CHECK_MEMORY without spilling
+    ids = pd.Series([f"T{i:09d}" for i in range(n)], dtype="str")
+    assert not memory.keys_repeat(pd.DataFrame({"t": ids}), ["t"])
+    ids.iloc[-1] = ids.iloc[17]
+    assert memory.keys_repeat(pd.DataFrame({"t": ids}), ["t"])
+
+
+def test_key_repeats_are_counted_as_pandas_would_count_them():
+    f = pd.DataFrame({"a": ["x", "y", "x", None, None], "b": [1, 1, 2, 2, 2]})
+    assert memory.keys_repeat(f, ["a"])  # "x" twice
+    assert not memory.keys_repeat(f, ["a", "b"])  # (x,1) (y,1) (x,2); keys with a null skipped
+    assert not memory.keys_repeat(f.iloc[[0, 1, 3, 4]], ["a"])  # two nulls are not a repeat
+    for cols in (["a"], ["a", "b"]):
+        has = f[cols].notna().all(axis=1)
+        assert memory.keys_repeat(f, cols) == bool((f.duplicated(cols) & has).any())
