@@ -19,6 +19,20 @@ def test_a_shared_artefact_is_built_once_and_read_back_identical(tiny_processed,
     pd.testing.assert_frame_equal(built, engine.customer_month_panel(eng, end=month))
 
 
+def test_a_shared_artefact_gives_only_the_columns_asked_for_built_or_read(tiny_processed):
+    from loyalty_roi import roi
+
+    eng = engine.connect(tiny_processed)
+    month = months.resolve(eng, "latest")
+    first = artefacts.shared("panel", eng, tiny_processed, month, columns=roi.PANEL_COLUMNS)
+    assert list(first.columns) == roi.PANEL_COLUMNS
+    whole = artefacts.shared("panel", eng, tiny_processed, month)  # the file keeps every column
+    assert len(whole.columns) > len(roi.PANEL_COLUMNS)
+    read = artefacts.shared("panel", eng, tiny_processed, month, columns=roi.PANEL_COLUMNS)
+    pd.testing.assert_frame_equal(read, first)
+    pd.testing.assert_frame_equal(read, whole[roi.PANEL_COLUMNS])
+
+
 def test_artefacts_are_kept_per_month_and_by_catalogue_name_only(tiny_processed):
     eng = engine.connect(tiny_processed)
     lo, hi = engine.data_months(eng)

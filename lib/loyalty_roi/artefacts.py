@@ -82,14 +82,16 @@ def save(obj: Any, name: str, processed_dir: str | Path, month: str | None = Non
     return f
 
 
-def load(name: str, processed_dir: str | Path, month: str | None = None) -> Any:
-    """An artefact written earlier, or None when it has not been made."""
+def load(
+    name: str, processed_dir: str | Path, month: str | None = None, columns: list[str] | None = None
+) -> Any:
+    """An artefact written earlier (only ``columns`` of a table, if given), or None when not made."""
     f = path(name, processed_dir, month)
     if not f.exists():
         return None
     if CATALOGUE[name].kind == "json":
         return json.loads(f.read_text(encoding="utf-8"))
-    return memory.read_parquet(f)  # the panel is 1 GiB at 10M receipts: read in one copy
+    return memory.read_parquet(f, columns)  # the panel is 1 GiB at 10M receipts: one copy
 
 
 def _build(name: str, eng, month: str) -> pd.DataFrame:
@@ -104,11 +106,17 @@ def _build(name: str, eng, month: str) -> pd.DataFrame:
     raise KeyError(f"'{name}' is not built by the engine")
 
 
-def shared(name: str, eng, processed_dir: str | Path, month: str) -> pd.DataFrame:
-    """A shared engine result for ``month``: read if an earlier notebook built it, else built and kept."""
-    got = load(name, processed_dir, month)
+def shared(
+    name: str, eng, processed_dir: str | Path, month: str, columns: list[str] | None = None
+) -> pd.DataFrame:
+    """A shared engine result for ``month``: read if an earlier notebook built it, else built and kept.
+
+    ``columns``: only these columns are returned (and read), e.g. the eight of
+    the panel's eighteen that notebook 04 needs: half the memory.
+    """
+    got = load(name, processed_dir, month, columns)
     if got is not None:
         return got
     df = _build(name, eng, month)
     save(df, name, processed_dir, month)
-    return df
+    return df if columns is None else df[columns]

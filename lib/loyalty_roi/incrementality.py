@@ -129,9 +129,15 @@ class DidResult:
         return self.member_post_revenue - self.counterfactual_post_revenue
 
 
-def _wide(panel: pd.DataFrame, col: str, ids: pd.Index, months: np.ndarray) -> np.ndarray:
-    w = panel.pivot(index="customer_id", columns="mi", values=col)
-    return w.reindex(index=ids, columns=months).to_numpy(dtype=float)
+def _wide(panel: pd.DataFrame, col: str, rows: np.ndarray, cols: np.ndarray, shape) -> np.ndarray:
+    """``col`` as a customers × months array (NaN where the panel has no row).
+
+    Placed by integer codes: a pivot on the text ids would build a 10M-row
+    MultiIndex first.
+    """
+    out = np.full(shape, np.nan)
+    out[rows, cols] = panel[col].to_numpy(dtype=float)
+    return out
 
 
 def _enrollment_index(panel: pd.DataFrame, ids: pd.Index, lo: int) -> np.ndarray:
@@ -189,9 +195,12 @@ def matched_did(
         raise ValueError(f"design must be 'risk_set' or 'legacy', not {design!r}")
     lo, hi = int(panel["mi"].min()), int(panel["mi"].max())
     months = np.arange(lo, hi + 1)
-    ids = pd.Index(panel["customer_id"].unique())
-    rev = _wide(panel, "revenue", ids, months)
-    orders = _wide(panel, "orders", ids, months)
+    codes, uniques = pd.factorize(panel["customer_id"])  # ids in order of appearance
+    ids = pd.Index(uniques)
+    at = (codes, panel["mi"].to_numpy() - lo, (len(ids), len(months)))
+    rev = _wide(panel, "revenue", *at)
+    orders = _wide(panel, "orders", *at)
+    del codes, at
     known = ~np.isnan(rev)
     rev = np.nan_to_num(rev)
     orders = np.nan_to_num(orders)

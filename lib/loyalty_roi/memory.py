@@ -71,7 +71,7 @@ def release_arrow_memory() -> None:
     pa.default_memory_pool().release_unused()
 
 
-def read_parquet(path: str | Path) -> pd.DataFrame:
+def read_parquet(path: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
     """A Parquet file as pandas (as ``pd.read_parquet``), in one copy, not two.
 
     Each Arrow column is freed as pandas takes it and the pool's freed pages
@@ -80,7 +80,7 @@ def read_parquet(path: str | Path) -> pd.DataFrame:
     """
     import pyarrow.parquet as pq
 
-    table = pq.read_table(path)
+    table = pq.read_table(path, columns=columns)
     df = table.to_pandas(self_destruct=True, split_blocks=True)
     del table
     release_arrow_memory()

@@ -26,6 +26,19 @@ import pandas as pd
 
 from .months import floor as month_floor
 
+# the panel columns notebook 04 reads: the naive and corrected lift, their checks, the
+# program data and the retention value (eight of eighteen: half the panel's memory)
+PANEL_COLUMNS = [
+    "customer_id",
+    "mi",
+    "month",
+    "revenue",
+    "orders",
+    "active",
+    "is_member",
+    "months_since_enrollment",
+]
+
 
 @dataclass(frozen=True)
 class Drivers:
