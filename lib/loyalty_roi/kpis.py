@@ -277,9 +277,10 @@ def _by_customer_window(values: pd.Series, customer: pd.Series, window: int) -> 
     return cs - prev
 
 
-# the panel columns the KPIs read: the rest is not copied when the panel is sorted
+# the panel columns the KPIs read (notebook 03 reads only these; the rest is never copied)
 _KPI_COLUMNS = ["customer_id", "mi", "month", "orders", "revenue", "active", "engaged", "is_member"]
 _POINT_COLUMNS = ["points_earned", "points_redeemed", "points_expired"]
+PANEL_COLUMNS = _KPI_COLUMNS + _POINT_COLUMNS
 
 
 def _in_customer_month_order(panel: pd.DataFrame) -> bool:
