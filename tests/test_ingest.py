@@ -243,3 +243,25 @@ def test_zero_value_receipts_are_kept_as_orders_and_stated(tmp_path):
         "gross_amount: sale with a negative amount": 1,
         "net_amount: negative net amount on a sale": 1,
     }
+
+
+def test_the_largest_export_is_parsed_first_and_everything_is_listed_in_mapping_order(
+    small_raw, monkeypatch
+):
+    from loyalty_roi.ingest import run as ingest_run
+    from loyalty_roi.sources import load_mapping
+
+    seen = []
+    parse = ingest_run.parse_table
+    monkeypatch.setattr(
+        ingest_run,
+        "parse_table",
+        lambda src, tm, *a, **k: seen.append(tm.table) or parse(src, tm, *a, **k),
+    )
+    res = run(small_raw)
+    maps = load_mapping(small_raw / "mapping.yml")
+    size = {t: (small_raw / tm.file).stat().st_size for t, tm in maps.items() if tm.file}
+    assert seen[0] == max(size, key=size.get)  # its parse meets no other table in memory
+    assert seen != list(maps)  # the test means something only if the orders differ
+    assert list(res.tables) == list(maps) and list(res.quality["table"]) == list(maps)
+    assert list(res.inputs) == [maps[t].file for t in maps]

@@ -71,3 +71,19 @@ def test_key_repeats_are_counted_as_pandas_would_count_them():
     for cols in (["a"], ["a", "b"]):
         has = f[cols].notna().all(axis=1)
         assert memory.keys_repeat(f, cols) == bool((f.duplicated(cols) & has).any())
+
+
+def test_text_values_share_clean_text_and_equal_the_stripped_reading():
+    from loyalty_roi.parsing import text_values
+
+    clean = pd.Series(["C1", None, "C2"], dtype="str")
+    v, missing = text_values(clean)
+    assert v is clean and missing.tolist() == [False, True, False]
+    for raw in (["C1", "", None], [" C1", "C2 ", None], ["C1", "\u00a0", "C3"]):
+        s = pd.Series(raw, dtype="str")
+        v, missing = text_values(s)
+        t = as_text(s)
+        pd.testing.assert_series_equal(v, t.where(t != ""))  # blanks and nulls are missing
+        assert missing.tolist() == (t == "").tolist()
+    obj = pd.Series(["a ", None], dtype=object)  # not Arrow text: stripped the plain way
+    assert text_values(obj)[0].tolist()[0] == "a" and text_values(obj)[1].tolist() == [False, True]

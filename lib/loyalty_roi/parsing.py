@@ -88,6 +88,22 @@ def as_text(s: pd.Series) -> pd.Series:
     return s.astype(object).where(s.notna(), "").astype(str)
 
 
+def text_values(s: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Source text as stripped strings with blanks missing, and the missing mask.
+
+    Clean Arrow-backed text (no surrounding whitespace, no blank value) is
+    returned as is: a 10M-row id column with anonymous receipts is not copied.
+    """
+    arrow = pd.api.types.is_string_dtype(s) and getattr(s.dtype, "storage", None) == "pyarrow"
+    if arrow and _is_trimmed(s):
+        blank = (s == "").fillna(False).astype(bool)
+        missing = s.isna() | blank
+        return (s.where(~blank) if blank.any() else s), missing
+    t = as_text(s)
+    missing = t == ""
+    return (t.where(~missing) if missing.any() else t), missing
+
+
 # ---------------------------------------------------------------------------
 # numbers
 # ---------------------------------------------------------------------------

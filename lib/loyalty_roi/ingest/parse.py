@@ -25,6 +25,7 @@ from ..parsing import (
     parse_bool,
     parse_date,
     parse_number,
+    text_values,
 )
 from ..schema import TABLES, coerce_canonical
 from ..sources import SourceFrame, TableMapping
@@ -246,18 +247,20 @@ def parse_table(
         s = df[cols[col.name]]
         srcname = cols[col.name]
         codes = None if col.name in derived else tm.values.get(col.name)
-        if col.kind in ("str",):
+        if col.kind in ("str",) and not codes:
+            v, missing = text_values(s)
+            bad = pd.Series(False, index=s.index)
+        elif col.kind in ("str",):  # source codes mapped to canonical values
             t = as_text(s)
-            if codes:
-                mapped = t.map({str(k).strip(): v for k, v in codes.items()})
-                unknown = mapped.isna() & (t != "")
-                rej.add(
-                    unknown,
-                    srcname,
-                    f"value not in the mapping's codes ({', '.join(map(str, codes))})",
-                    "add the code under 'values' in the mapping, or correct the value",
-                )
-                t = mapped.where(~unknown, "").fillna("").astype(str)
+            mapped = t.map({str(k).strip(): v for k, v in codes.items()})
+            unknown = mapped.isna() & (t != "")
+            rej.add(
+                unknown,
+                srcname,
+                f"value not in the mapping's codes ({', '.join(map(str, codes))})",
+                "add the code under 'values' in the mapping, or correct the value",
+            )
+            t = mapped.where(~unknown, "").fillna("").astype(str)
             missing = t == ""
             v = t.where(~missing) if missing.any() else t
             bad = pd.Series(False, index=s.index)

@@ -136,6 +136,16 @@ def customers_from_transactions(tx: pd.DataFrame):
     return SourceFrame(df, np.arange(1, len(df) + 1), label, {"format": "built from transactions"})
 
 
+def _export_size(raw_dir: Path, tm) -> int:
+    """Bytes of a table's export file (0 for database tables and files not found)."""
+    if tm.file is None:
+        return 0
+    try:
+        return (raw_dir / tm.file).stat().st_size
+    except OSError:
+        return 0
+
+
 def _read_database(url: str | None, tm, mapping_name: str):
     if not url:
         raise DataError(
@@ -205,9 +215,16 @@ def ingest(
         if t not in maps
     ]
     results: dict[str, TableResult] = {}
-    inputs: dict[str, str] = {}
-    # customers derived from transactions are built after them
-    order = sorted(maps.items(), key=lambda kv: kv[1].derive_from is not None)
+    # customers derived from transactions are built after them.  Read and parsed largest export
+    # first, so its parse (the run's peak) meets no other table in memory; results and
+    # problems are listed in the mapping's order all the same
+    listed = sorted(maps, key=lambda t: maps[t].derive_from is not None)
+    order = sorted(
+        maps.items(),
+        key=lambda kv: (kv[1].derive_from is not None, -_export_size(raw_dir, kv[1])),
+    )
+    found: dict[str, list[Issue]] = {t: [] for t in listed}
+    read: dict[str, tuple[str, str]] = {}  # table -> (file, sha256)
     for tname, tm in order:  # every table is read, so one run lists every problem
         try:
             if tm.derive_from is not None:
@@ -216,12 +233,12 @@ def ingest(
                 src = customers_from_transactions(results["transactions"].frame)
             elif tm.file is None:
                 src = _read_database(database_url, tm, mapping_name)
-                inputs[src.file] = fingerprint(src.df)
+                read[tname] = (src.file, fingerprint(src.df))
             else:
                 path = resolve_file(raw_dir, tm, mapping_name)
                 src = read_source(path, tm)
                 release_arrow_memory()  # what reading the file needed beyond the frame
-                inputs[tm.file] = sha256_file(path)
+                read[tname] = (tm.file, sha256_file(path))
             results[tname] = parse_table(
                 src, tm, salt, run_date, future_tolerance_days, earliest_date
             )
@@ -235,9 +252,9 @@ def ingest(
                     "most often",
                 )
         except DataError as exc:
-            problems.extend(exc.issues)
+            found[tname].extend(exc.issues)
         except Exception as exc:  # never a traceback for an input: locate it and say so
-            problems.append(
+            found[tname].append(
                 Issue(
                     str(tm.file or database_label(tm)),
                     None,
@@ -247,8 +264,11 @@ def ingest(
                     "if it is, report this as a bug with the file's header",
                 )
             )
+    problems += [i for t in listed for i in found[t]]
     if problems:
         raise DataError(problems)
+    results = {t: results[t] for t in listed if t in results}
+    inputs = dict(read[t] for t in listed if t in read)
     # orphan references (after every table has been parsed)
     for tname, res in results.items():
         for col, target in TABLES[tname].references.items():
