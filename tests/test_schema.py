@@ -24,6 +24,23 @@ def test_contract_rejects_broken_frames(small_synth):
         schema.validate(pts, "points_ledger")
 
 
+def test_a_large_frame_is_checked_block_by_block_and_a_break_in_any_block_is_found(
+    small_synth, monkeypatch
+):
+    monkeypatch.setattr(schema, "CONTRACT_BLOCK", 1000)
+    tx = small_synth.tables["transactions"].copy()
+    assert len(tx) > 3000
+    schema.validate(tx, "transactions")  # every block passes
+    last = len(tx) - 1  # in the last block
+    tx.loc[last, "net_amount"] = tx.loc[last, "gross_amount"] + 5
+    with pytest.raises(schema.pa.errors.SchemaErrors, match="net_amount = gross_amount - discount"):
+        schema.validate(tx, "transactions")
+    tx = small_synth.tables["transactions"]
+    twice = pd.concat([tx, tx.tail(1)], ignore_index=True)  # a repeated key spans the blocks
+    with pytest.raises(schema.pa.errors.SchemaErrors):
+        schema.validate(twice, "transactions")
+
+
 def test_required_and_optional_tables():
     assert schema.REQUIRED_TABLES == ("customers", "transactions")
     assert set(schema.OPTIONAL_TABLES) == {
