@@ -113,8 +113,8 @@ def program_data(
     measured = by_month((mse >= 1) & (mse <= measured_horizon) & in_window)
     total = store_totals.groupby("month")["revenue"].sum().reindex(idx, fill_value=0.0).to_numpy()
     if ledger is not None and len(ledger):
-        earn = ledger[ledger["type"] == "earn"]
-        pts = earn.groupby(month_floor(earn["date"]))["points"].sum()
+        earn = (ledger["type"] == "earn").to_numpy()  # two columns taken, not the ledger's rows
+        pts = ledger["points"][earn].groupby(month_floor(ledger["date"][earn])).sum()
         issued = pts.reindex(idx, fill_value=0).to_numpy(dtype=float)
     else:
         issued = np.zeros(len(idx))
