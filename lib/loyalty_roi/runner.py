@@ -96,13 +96,17 @@ class KernelSession:
         self.km: IPCKernelManager | None = None
         self.used = False
 
-    def manager(self, startup_timeout: int = 60) -> IPCKernelManager:
-        """The started kernel's manager, reset for the next notebook when it has run one."""
+    def manager(self, startup_timeout: int = 60, keep: bool = False) -> IPCKernelManager:
+        """The started kernel's manager, reset for the next notebook when it has run one.
+
+        ``keep``: reuse the kernel whatever it keeps (a notebook that gains more
+        from what the previous one compiled than it would from a fresh kernel).
+        """
         from jupyter_core.utils import run_sync
 
         alive = self.km is not None and run_sync(self.km.is_alive)()
         if alive and self.used:
-            self.reset(startup_timeout)  # closes the kernel when it keeps too much
+            self.reset(startup_timeout, keep)  # closes the kernel when it keeps too much
         if self.km is None or not alive:
             self.close()
             self.km = IPCKernelManager(kernel_name=self.kernel_name)
@@ -110,7 +114,7 @@ class KernelSession:
         self.used = True
         return self.km
 
-    def reset(self, timeout: int = 60) -> None:
+    def reset(self, timeout: int = 60, keep: bool = False) -> None:
         """Empty the namespace of the last notebook and hand its memory back, now.
 
         Called before the next notebook, and by a run once a month's notebooks
@@ -131,7 +135,9 @@ class KernelSession:
         finally:
             kc.stop_channels()
         self.used = False
-        if self.resident() > self.restart_above:  # what a large run leaves behind: start afresh
+        if (
+            not keep and self.resident() > self.restart_above
+        ):  # a large run's leftovers: start afresh
             self.close()
 
     def resident(self) -> int:
@@ -175,19 +181,21 @@ def run_notebook(
     progress_bar: bool = False,
     kernel_name: str = KERNEL_NAME,
     session: KernelSession | None = None,
+    keep_kernel: bool = False,
     **kwargs: Any,
 ):
     """Execute ``src`` with papermill into ``dst``; raises ``PapermillExecutionError`` on failure.
 
     The working directory is the project root, so notebooks behave the same
     under JupyterLab, papermill, tests and the CLI.  With a :class:`KernelSession`
-    the notebook runs in the session's kernel (reset first) instead of a new one.
+    the notebook runs in the session's kernel (reset first) instead of a new one;
+    ``keep_kernel`` keeps that kernel even when it holds a lot (see :meth:`KernelSession.manager`).
     """
     import papermill as pm
 
     Path(dst).parent.mkdir(parents=True, exist_ok=True)
     if session is not None:
-        kwargs["km"] = session.manager()
+        kwargs["km"] = session.manager(keep=keep_kernel)
     return pm.execute_notebook(
         str(src),
         str(dst),
