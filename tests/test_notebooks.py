@@ -237,33 +237,6 @@ def test_a_kernel_session_runs_notebooks_in_turn_each_from_an_empty_namespace(tm
     assert session.km is None and not km.has_kernel  # stopped when the session closed
 
 
-def test_a_kernel_that_keeps_too_much_after_its_reset_is_replaced(tmp_path):
-    nb = nbformat.v4.new_notebook(
-        cells=[
-            nbformat.v4.new_code_cell("import os\nx = bytearray(50_000_000)\nprint(os.getpid())")
-        ]
-    )
-    nbformat.write(nb, tmp_path / "big.ipynb")
-    pids = []
-    with runner.KernelSession(restart_above=30_000_000) as session:  # below what it holds
-        for i in range(2):
-            runner.run_notebook(tmp_path / "big.ipynb", tmp_path / f"o{i}.ipynb", session=session)
-            pids.append(
-                nbformat.read(tmp_path / f"o{i}.ipynb", as_version=4).cells[0].outputs[0]["text"]
-            )
-        assert session.resident() > 30_000_000
-        session.reset()
-        assert session.km is None  # shut down: the next notebook gets a fresh kernel
-    assert pids[0] != pids[1]
-    with runner.KernelSession() as session:  # the default keeps a small kernel
-        for i in range(2):
-            runner.run_notebook(tmp_path / "big.ipynb", tmp_path / f"p{i}.ipynb", session=session)
-            pids.append(
-                nbformat.read(tmp_path / f"p{i}.ipynb", as_version=4).cells[0].outputs[0]["text"]
-            )
-    assert pids[2] == pids[3]
-
-
 def test_every_notebook_reads_the_config_named_by_the_environment_by_default(tmp_path, monkeypatch):
     # Voilà (notebook 05) cannot pass parameters, so $LOYALTY_ROI_CONFIG names the config;
     # notebooks 01–04 opened in JupyterLab must follow the same variable

@@ -32,9 +32,6 @@ NOTEBOOKS = [
     "03_calculate_kpis.ipynb",
     "04_analyse_roi_scenarios.ipynb",
 ]
-# notebooks that keep the previous notebook's kernel however much it holds: 03's CLV check reuses
-# the PyMC model 02 compiled (a fresh kernel costs it 15 s at 10M receipts, for 0.5 GiB less)
-KEEP_KERNEL = {"03_calculate_kpis.ipynb"}
 # errors raised on purpose for bad data or configuration: exit code 2, the whole message
 DATA_ERRORS = ("DataError", "ConfigError")
 
@@ -127,7 +124,6 @@ class ReportRun:
                 timeout=self.timeout,
                 log_output=True,
                 session=self.session,
-                keep_kernel=nb in KEEP_KERNEL,
                 progress_bar={"desc": f"  cells of {nb}", "leave": False, "position": 1},
             )
         except PapermillExecutionError as exc:

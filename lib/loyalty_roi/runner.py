@@ -70,13 +70,6 @@ def release_memory() -> None:
 _RESET = "%reset -f\nfrom loyalty_roi.runner import release_memory\nrelease_memory()\ndel release_memory\n"
 
 
-# a kernel that still holds more than this after its reset is replaced by a fresh one.  Measured
-# after each reset: the demo's kernel keeps 0.35, then 0.67 GiB (PyMC imported) and is reused;
-# at 10M receipts it keeps 0.37, then 0.80–0.92 GiB (heap the notebooks freed but glibc keeps),
-# and notebook 04's peak sits on top of it
-RESTART_ABOVE = 768 * 2**20
-
-
 class KernelSession:
     """One kernel that runs several notebooks in turn (every notebook of a report run).
 
@@ -86,42 +79,34 @@ class KernelSession:
     figures are closed and freed memory is returned (:func:`release_memory`), so
     each notebook still starts from nothing of the previous one: it stays
     runnable on its own in JupyterLab, and the tests run each notebook in a fresh
-    kernel as well.  A kernel that still holds more than ``restart_above`` bytes
-    after its reset (a large run) is replaced: a few seconds for a lower peak.
+    kernel as well.
     """
 
-    def __init__(self, kernel_name: str = KERNEL_NAME, restart_above: int = RESTART_ABOVE) -> None:
+    def __init__(self, kernel_name: str = KERNEL_NAME) -> None:
         self.kernel_name = kernel_name
-        self.restart_above = restart_above
         self.km: IPCKernelManager | None = None
         self.used = False
 
-    def manager(self, startup_timeout: int = 60, keep: bool = False) -> IPCKernelManager:
-        """The started kernel's manager, reset for the next notebook when it has run one.
-
-        ``keep``: reuse the kernel whatever it keeps (a notebook that gains more
-        from what the previous one compiled than it would from a fresh kernel).
-        """
+    def manager(self, startup_timeout: int = 60) -> IPCKernelManager:
+        """The started kernel's manager, reset for the next notebook when it has run one."""
         from jupyter_core.utils import run_sync
 
-        alive = self.km is not None and run_sync(self.km.is_alive)()
-        if alive and self.used:
-            self.reset(startup_timeout, keep)  # closes the kernel when it keeps too much
-        if self.km is None or not alive:
+        if self.km is None or not run_sync(self.km.is_alive)():
             self.close()
             self.km = IPCKernelManager(kernel_name=self.kernel_name)
             run_sync(self.km.start_kernel)(cwd=str(PROJ_ROOT))
+            self.used = False
+        elif self.used:
+            self.reset(startup_timeout)
         self.used = True
         return self.km
 
-    def reset(self, timeout: int = 60, keep: bool = False) -> None:
+    def reset(self, timeout: int = 60) -> None:
         """Empty the namespace of the last notebook and hand its memory back, now.
 
         Called before the next notebook, and by a run once a month's notebooks
         are done, so the report files (and Chromium's PDF) are built beside a
-        small kernel, not beside the last notebook's panel.  A kernel that still
-        holds more than ``restart_above`` bytes is shut down; the next notebook
-        gets a fresh one.
+        small kernel, not beside the last notebook's panel.
         """
         if self.km is None or not self.used:
             return
@@ -135,20 +120,6 @@ class KernelSession:
         finally:
             kc.stop_channels()
         self.used = False
-        if (
-            not keep and self.resident() > self.restart_above
-        ):  # a large run's leftovers: start afresh
-            self.close()
-
-    def resident(self) -> int:
-        """The kernel process's resident memory in bytes (0 when there is none)."""
-        import psutil
-
-        pid = getattr(getattr(self.km, "provisioner", None), "pid", None)
-        try:
-            return psutil.Process(pid).memory_info().rss if pid else 0
-        except psutil.Error:
-            return 0
 
     def close(self) -> None:
         """Shut the kernel down (idempotent)."""
@@ -181,21 +152,19 @@ def run_notebook(
     progress_bar: bool = False,
     kernel_name: str = KERNEL_NAME,
     session: KernelSession | None = None,
-    keep_kernel: bool = False,
     **kwargs: Any,
 ):
     """Execute ``src`` with papermill into ``dst``; raises ``PapermillExecutionError`` on failure.
 
     The working directory is the project root, so notebooks behave the same
     under JupyterLab, papermill, tests and the CLI.  With a :class:`KernelSession`
-    the notebook runs in the session's kernel (reset first) instead of a new one;
-    ``keep_kernel`` keeps that kernel even when it holds a lot (see :meth:`KernelSession.manager`).
+    the notebook runs in the session's kernel (reset first) instead of a new one.
     """
     import papermill as pm
 
     Path(dst).parent.mkdir(parents=True, exist_ok=True)
     if session is not None:
-        kwargs["km"] = session.manager(keep=keep_kernel)
+        kwargs["km"] = session.manager()
     return pm.execute_notebook(
         str(src),
         str(dst),
