@@ -112,7 +112,8 @@ def keys_repeat(frame: pd.DataFrame, key: list[str]) -> bool:
         ).fetchone()
     except duckdb.Error:  # a column DuckDB cannot scan: let pandas decide
         n, distinct = 0, 1
-    con.close()
+    finally:
+        con.close()
     return n != distinct
 
 

@@ -62,12 +62,14 @@ _FRACTION = re.compile(r"(\d{2}:\d{2}:\d{2})\.\d+")
 
 
 def _is_trimmed(s: pd.Series, block: int = 1 << 20) -> bool:
-    """Whether no value of Arrow-backed text has surrounding whitespace, checked a block at a time.
+    """Whether ``s`` is Arrow-backed text without surrounding whitespace, checked a block at a time.
 
     Stripping a whole 10M-row column to compare would allocate a second copy of it.
     """
     import pyarrow.compute as pc
 
+    if not (pd.api.types.is_string_dtype(s) and getattr(s.dtype, "storage", None) == "pyarrow"):
+        return False
     arr = s.array.__arrow_array__()
     for i in range(0, len(arr), block):
         part = arr.slice(i, block)
@@ -79,8 +81,7 @@ def _is_trimmed(s: pd.Series, block: int = 1 << 20) -> bool:
 def as_text(s: pd.Series) -> pd.Series:
     """Source values as stripped strings; missing → ''."""
     if pd.api.types.is_string_dtype(s) and s.dtype != object:
-        arrow = getattr(s.dtype, "storage", None) == "pyarrow"
-        if arrow and not s.hasnans and _is_trimmed(s):
+        if not s.hasnans and _is_trimmed(s):
             return s  # already clean: share the export's buffer instead of a second copy
         return s.fillna("").str.strip()  # Arrow-backed text stays in Arrow (no Python objects)
     if s.dtype == object:
@@ -94,8 +95,7 @@ def text_values(s: pd.Series) -> tuple[pd.Series, pd.Series]:
     Clean Arrow-backed text (no surrounding whitespace, no blank value) is
     returned as is: a 10M-row id column with anonymous receipts is not copied.
     """
-    arrow = pd.api.types.is_string_dtype(s) and getattr(s.dtype, "storage", None) == "pyarrow"
-    if arrow and _is_trimmed(s):
+    if _is_trimmed(s):
         blank = (s == "").fillna(False).astype(bool)
         missing = s.isna() | blank
         return (s.where(~blank) if blank.any() else s), missing

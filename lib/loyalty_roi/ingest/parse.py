@@ -247,22 +247,19 @@ def parse_table(
         s = df[cols[col.name]]
         srcname = cols[col.name]
         codes = None if col.name in derived else tm.values.get(col.name)
-        if col.kind in ("str",) and not codes:
+        if col.kind == "str":
+            if codes:  # source codes mapped to canonical values
+                t = as_text(s)
+                mapped = t.map({str(k).strip(): v for k, v in codes.items()})
+                unknown = mapped.isna() & (t != "")
+                rej.add(
+                    unknown,
+                    srcname,
+                    f"value not in the mapping's codes ({', '.join(map(str, codes))})",
+                    "add the code under 'values' in the mapping, or correct the value",
+                )
+                s = mapped.where(~unknown, "").fillna("").astype(str)
             v, missing = text_values(s)
-            bad = pd.Series(False, index=s.index)
-        elif col.kind in ("str",):  # source codes mapped to canonical values
-            t = as_text(s)
-            mapped = t.map({str(k).strip(): v for k, v in codes.items()})
-            unknown = mapped.isna() & (t != "")
-            rej.add(
-                unknown,
-                srcname,
-                f"value not in the mapping's codes ({', '.join(map(str, codes))})",
-                "add the code under 'values' in the mapping, or correct the value",
-            )
-            t = mapped.where(~unknown, "").fillna("").astype(str)
-            missing = t == ""
-            v = t.where(~missing) if missing.any() else t
             bad = pd.Series(False, index=s.index)
         elif col.kind == "bool":
             v, missing, bad = parse_bool(s, codes)
