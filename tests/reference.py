@@ -211,3 +211,39 @@ def store_month_totals(t: dict[str, pd.DataFrame]) -> pd.DataFrame:
     )
     out.insert(3, "month", month_from_index(out["mi"]))
     return out
+
+
+def _window_sum(values: pd.Series, customer: pd.Series, window: int) -> pd.Series:
+    """Per customer, the sum of ``values`` over the last ``window`` rows (dense rows in month order)."""
+    cs = values.groupby(customer, sort=False).cumsum()
+    return cs - cs.groupby(customer, sort=False).shift(window).fillna(0)
+
+
+def kpi_month_counts(panel: pd.DataFrame, rolling: int, window: int) -> pd.DataFrame:
+    """The panel KPIs' monthly counts from the dense panel itself (the engine's sparse query's oracle)."""
+    p = panel.sort_values(["customer_id", "mi"], kind="stable").reset_index(drop=True)
+    by, mem, active, cust = p["month"], p["is_member"], p["active"], p["customer_id"]
+    out = pd.DataFrame(
+        {
+            "customers": by.value_counts().sort_index(),
+            "members": mem.groupby(by).sum(),
+            "active": active.groupby(by).sum(),
+            "orders": p["orders"].groupby(by).sum(),
+            "member_revenue": p["revenue"].where(mem, 0.0).groupby(by).sum(),
+            "non_member_revenue": p["revenue"].where(~mem, 0.0).groupby(by).sum(),
+            "active_members": (active & mem).groupby(by).sum(),
+            "active_non_members": (active & ~mem).groupby(by).sum(),
+            "engaged_members": (p["engaged"] & mem).groupby(by).sum(),
+        }
+    )
+    for c in ("points_earned", "points_redeemed", "points_expired"):
+        out[c] = p[c].groupby(by).sum()
+    orders = _window_sum(p["orders"], cust, rolling)
+    out["buyers_one"] = (orders >= 1).groupby(by).sum()
+    out["buyers_two"] = (orders >= 2).groupby(by).sum()
+    in_cur = _window_sum(active.astype("int64"), cust, window) > 0
+    in_prev = in_cur.groupby(cust, sort=False).shift(window).fillna(False).astype(bool)
+    out["prev"] = in_prev.groupby(by).sum()
+    out["both"] = (in_prev & in_cur).groupby(by).sum()
+    out.index.name = "month"
+    return out

@@ -132,6 +132,12 @@ def test_spark_gives_exactly_the_duckdb_results(small_processed):
             check_dtype=False,
             rtol=1e-9,
         )
+    pd.testing.assert_frame_equal(
+        panel_views.kpi_month_counts(es, None, 12, 3),
+        panel_views.kpi_month_counts(ed, None, 12, 3),
+        check_dtype=False,
+        rtol=1e-9,
+    )
 
 
 def test_duckdb_gets_a_memory_limit_and_spill_folder_from_the_config(tiny_processed, tmp_path):

@@ -210,18 +210,3 @@ def test_a_rate_target_above_100_percent_is_called_infeasible_not_off_track(smal
     card = scorecard.build(v, "2026-10", cfg.kpi, available=inp.available).set_index("key")
     status = card.loc["retention_rate", "status"]
     assert status.startswith("infeasible") and "120.0%" in status
-
-
-def test_kpis_do_not_depend_on_the_panel_row_order(small_processed):
-    """The engine's panel is used as it comes when in customer × month order; any other order is sorted."""
-    inp = kpis.gather_inputs(engine.connect(small_processed))
-    assert kpis._in_customer_month_order(inp.panel)
-    ordered = kpis.monthly_kpis(inp)
-    shuffled = inp.panel.sample(frac=1.0, random_state=3)
-    assert not kpis._in_customer_month_order(shuffled)
-    inp.panel = shuffled
-    pd.testing.assert_frame_equal(kpis.monthly_kpis(inp), ordered, rtol=1e-12)
-    # equal ids, months out of order, is caught too
-    ordered_panel = kpis.gather_inputs(engine.connect(small_processed)).panel
-    swapped = ordered_panel.iloc[[1, 0, *range(2, len(ordered_panel))]]
-    assert not kpis._in_customer_month_order(swapped)

@@ -37,7 +37,7 @@ class Artefact:
 
 CATALOGUE: dict[str, Artefact] = {
     # shared engine results: built once per month by the first notebook that needs them
-    "panel": Artefact("parquet", "03–04 (the first to run)", "customer × month panel", True),
+    "panel": Artefact("parquet", "04", "customer × month panel (the matched DiD)", True),
     "daily_purchases": Artefact(
         "parquet", "02–03", "per customer and day purchases (CLV input)", True
     ),

@@ -154,6 +154,22 @@ PANEL_COLUMNS = (
 )
 
 
+def customer_months(eng: Engine) -> ir.Table:
+    """Per customer, the month index first seen (``first_mi``) and enrolled (``enroll_mi``, null: not a member).
+
+    A member without an enrollment date counts as enrolled before first seen.
+    """
+    cust = eng.table("customers")
+    first_mi = months.index_expr(cust.first_seen)
+    return cust.select(
+        customer_id=cust.customer_id,
+        first_mi=first_mi,
+        enroll_mi=cust.is_member.ifelse(
+            months.index_expr(cust.enrolled_at).fill_null(first_mi), ibis.null("int64")
+        ),
+    )
+
+
 def customer_month_panel_expr(eng: Engine, start_mi: int, end_mi: int) -> ir.Table:
     """Ibis expression of the dense customer × month panel (see :func:`customer_month_panel`)."""
     tx = _tx_identified(eng)
@@ -167,17 +183,8 @@ def customer_month_panel_expr(eng: Engine, start_mi: int, end_mi: int) -> ir.Tab
         returns=tx.is_return.ifelse(1, 0).sum().cast("int64"),
         return_amount=tx.is_return.ifelse(tx.net_amount, 0.0).sum(),
     )
-    cust = eng.table("customers")
+    c = customer_months(eng)
     month_grid = ibis.range(start_mi, end_mi + 1).unnest().name("mi").as_table()
-    first_mi = months.index_expr(cust.first_seen)
-    c = cust.select(
-        customer_id=cust.customer_id,
-        first_mi=first_mi,
-        # a member without an enrollment date counts as enrolled before first seen
-        enroll_mi=cust.is_member.ifelse(
-            months.index_expr(cust.enrolled_at).fill_null(first_mi), ibis.null("int64")
-        ),
-    )
     grid = c.cross_join(month_grid)
     grid = grid.filter(grid.mi >= grid.first_mi)
     p = grid.left_join(agg, ["customer_id", "mi"]).drop("customer_id_right", "mi_right")

@@ -238,64 +238,42 @@ BY_KEY = {k.key: k for k in CATALOGUE}
 
 @dataclass
 class KpiInputs:
-    """Monthly aggregates every KPI is computed from."""
+    """What every KPI is computed from: the engine's panel counts (read per window) and small tables."""
 
-    panel: pd.DataFrame
+    engine: engine.Engine
+    end: str | None  # the last month (None: the data's last)
     store_totals: pd.DataFrame
     surveys: pd.DataFrame | None
     campaign_activity: pd.DataFrame | None
     campaigns: pd.DataFrame | None
     available: set[str]
 
+    def panel_counts(self, rolling_months: int, retention_window: int) -> pd.DataFrame:
+        """The monthly counts of the customer × month panel (:func:`panel_views.kpi_month_counts`)."""
+        from . import panel_views
+
+        return panel_views.kpi_month_counts(self.engine, self.end, rolling_months, retention_window)
+
 
 def gather_inputs(
-    eng: engine.Engine,
-    panel: pd.DataFrame | None = None,
-    store_totals: pd.DataFrame | None = None,
+    eng: engine.Engine, store_totals: pd.DataFrame | None = None, end: str | None = None
 ) -> KpiInputs:
-    """Collect what the KPIs need from the engine.
+    """Collect what the KPIs need from the engine, for the months up to ``end``.
 
-    The panel and store totals may be passed in when already built, e.g. by
-    :func:`loyalty_roi.artefacts.shared`.
+    The store totals may be passed in when already built, e.g. by
+    :func:`loyalty_roi.artefacts.shared`.  The panel is never built: its KPIs come
+    from monthly counts the engine computes (:meth:`KpiInputs.panel_counts`).
     """
-    panel = panel if panel is not None else engine.customer_month_panel(eng)
     has_campaigns = eng.has("campaigns") and eng.has("campaign_contacts")
     return KpiInputs(
-        panel=panel,
+        engine=eng,
+        end=end,
         store_totals=store_totals if store_totals is not None else engine.store_month_totals(eng),
         surveys=eng.execute(eng.table("surveys")) if eng.has("surveys") else None,
         campaign_activity=engine.campaign_window_activity(eng) if has_campaigns else None,
         campaigns=eng.execute(eng.table("campaigns")) if has_campaigns else None,
         available=set(eng.tables),
     )
-
-
-def _by_customer_window(values: pd.Series, customer: pd.Series, window: int) -> pd.Series:
-    """Sum of ``values`` over the last ``window`` months per customer (rows dense per customer, in month order)."""
-    cs = values.groupby(customer, sort=False).cumsum()
-    prev = cs.groupby(customer, sort=False).shift(window).fillna(0)
-    return cs - prev
-
-
-# the panel columns the KPIs read (notebook 03 reads only these; the rest is never copied)
-_KPI_COLUMNS = ["customer_id", "mi", "month", "orders", "revenue", "active", "engaged", "is_member"]
-_POINT_COLUMNS = ["points_earned", "points_redeemed", "points_expired"]
-PANEL_COLUMNS = _KPI_COLUMNS + _POINT_COLUMNS
-
-
-def _in_customer_month_order(panel: pd.DataFrame) -> bool:
-    """Whether the panel's rows are ordered by customer id (binary order) and month."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    n = len(panel)
-    if n < 2:
-        return True
-    c = pa.array(panel["customer_id"], from_pandas=True)
-    mi = panel["mi"].to_numpy()
-    a, b = c.slice(0, n - 1), c.slice(1)
-    ok = pc.or_(pc.less(a, b), pc.and_(pc.equal(a, b), pa.array(mi[:-1] < mi[1:])))
-    return bool(pc.all(pc.fill_null(ok, False)).as_py())
 
 
 def monthly_kpis(
@@ -308,61 +286,36 @@ def monthly_kpis(
     catalogue's definitions).  KPIs whose tables are missing are absent (see
     :func:`availability`); values undefined in a month (not enough history) are NaN.
     """
-    cols = _KPI_COLUMNS + (_POINT_COLUMNS if "points_ledger" in inp.available else [])
-    p = inp.panel[cols]
-    if not _in_customer_month_order(p):  # the engine's panel already is: no sorted copy
-        p = p.sort_values(["customer_id", "mi"], kind="stable")
-    p = p.reset_index(drop=True)
-    months = np.sort(p["month"].unique())
-    lo = p["month"].min()
-    out = pd.DataFrame(index=pd.DatetimeIndex(months, name="month"))
-    g = p.groupby("month")
-    mem = p["is_member"]
-    active = p["active"]
-    out["active_customers"] = g["active"].sum().astype(float)
+    c = inp.panel_counts(rolling_months, retention_window)
+    out = pd.DataFrame(index=c.index)
+    lo = c.index.min()
+
+    def per(num: pd.Series, den: pd.Series) -> pd.Series:
+        return num / den.replace(0, np.nan)
+
+    out["active_customers"] = c["active"].astype(float)
     st = inp.store_totals.groupby("month")[["receipts", "revenue"]].sum()
     out["net_revenue"] = st["revenue"]
-    out["average_order_value"] = st["revenue"] / st["receipts"].replace(0, np.nan)
-    out["purchase_frequency"] = g["orders"].sum() / g["active"].sum().replace(0, np.nan)
-    # repeat purchase rate over 12 months
-    customer = p["customer_id"]
-    orders12 = _by_customer_window(p["orders"], customer, rolling_months)
-    buyers = pd.DataFrame({"one": orders12 >= 1, "two": orders12 >= 2}).groupby(p["month"]).sum()
-    out["repeat_purchase_rate"] = buyers["two"] / buyers["one"].replace(0, np.nan)
-    # retention: active in previous window and current window
-    in_cur = _by_customer_window(active.astype("int64"), customer, retention_window) > 0
-    prev_cs = in_cur.groupby(customer, sort=False).shift(retention_window)
-    in_prev = prev_cs.fillna(False).astype(bool)
-    r = (
-        pd.DataFrame({"month": p["month"], "prev": in_prev, "both": in_prev & in_cur})
-        .groupby("month")
-        .sum()
-    )
-    ret = r["both"] / r["prev"].replace(0, np.nan)
-    enough = out.index >= lo + pd.DateOffset(months=2 * retention_window - 1)
-    out["retention_rate"] = ret.where(enough)
-    out["churn_rate"] = 1 - out["retention_rate"]
+    out["average_order_value"] = per(st["revenue"], st["receipts"])
+    out["purchase_frequency"] = per(c["orders"], c["active"])
     enough12 = out.index >= lo + pd.DateOffset(months=rolling_months - 1)
-    out["repeat_purchase_rate"] = out["repeat_purchase_rate"].where(enough12)
+    out["repeat_purchase_rate"] = per(c["buyers_two"], c["buyers_one"]).where(enough12)
+    # retention: active in the previous window and the current window
+    enough = out.index >= lo + pd.DateOffset(months=2 * retention_window - 1)
+    out["retention_rate"] = per(c["both"], c["prev"]).where(enough)
+    out["churn_rate"] = 1 - out["retention_rate"]
     # program
-    members = g["is_member"].sum()
-    out["enrollment_rate"] = members / g["is_member"].size()
-    out["active_member_rate"] = (p["engaged"] & mem).groupby(p["month"]).sum() / members.replace(
-        0, np.nan
-    )
-    member_rev = p["revenue"].where(mem, 0.0).groupby(p["month"]).sum()
-    non_rev = p["revenue"].where(~mem, 0.0).groupby(p["month"]).sum()
-    out["revenue_share_members"] = member_rev / out["net_revenue"].replace(0, np.nan)
-    act_mem = (active & mem).groupby(p["month"]).sum()
-    act_non = (active & ~mem).groupby(p["month"]).sum()
-    out["spend_per_active_member"] = member_rev / act_mem.replace(0, np.nan)
-    out["spend_per_active_non_member"] = non_rev / act_non.replace(0, np.nan)
+    out["enrollment_rate"] = c["members"] / c["customers"]
+    out["active_member_rate"] = per(c["engaged_members"], c["members"])
+    out["revenue_share_members"] = per(c["member_revenue"], out["net_revenue"])
+    out["spend_per_active_member"] = per(c["member_revenue"], c["active_members"])
+    out["spend_per_active_non_member"] = per(c["non_member_revenue"], c["active_non_members"])
     out["member_spend_premium"] = (
         out["spend_per_active_member"] / out["spend_per_active_non_member"] - 1
     )
     # points
     if "points_ledger" in inp.available:
-        pts = g[["points_earned", "points_redeemed", "points_expired"]].sum()
+        pts = c[["points_earned", "points_redeemed", "points_expired"]]
         out["points_issued"] = pts["points_earned"].astype(float)
         out["points_redeemed"] = pts["points_redeemed"].astype(float)
         out["points_expired"] = pts["points_expired"].astype(float)

@@ -1,14 +1,22 @@
 """Small views of the customer × month panel, computed in the engine.
 
-Notebook 02 needs two things from the panel: each customer's share of engaged
-months (a clustering feature) and the members' tier in each month.  Both are
-computed here on the backend, so the notebook never holds the panel itself
-(11.6M rows, 1.3 GiB at 10M transactions); notebooks 03 and 04, which need the
-whole panel, build it once (``artefacts.shared("panel", ...)``).
+The dense panel has a row per customer and month from the customer's first
+month (11.6M rows at 10M transactions, 180M at 100M).  What notebooks 02 and 03
+need from it is computed here on the backend, so they never hold the panel:
+
+* :func:`engagement_share` — each customer's share of engaged months (a
+  clustering feature, notebook 02);
+* :func:`member_tiers` — the members' tier in each month (notebook 02);
+* :func:`kpi_month_counts` — the monthly counts and sums every panel KPI is
+  computed from (notebook 03), from the sparse months with activity only.
+
+Notebook 04, whose matched DiD needs the panel itself, builds it once
+(``artefacts.shared("panel", ...)``).
 """
 
 from __future__ import annotations
 
+import ibis
 import pandas as pd
 
 from . import engine, months
@@ -41,3 +49,141 @@ def member_tiers(eng: engine.Engine, end: str | None = None) -> pd.DataFrame:
     df = eng.execute(p.order_by(["customer_id", "mi"]))
     df.insert(2, "month", months.from_index(df["mi"]))
     return df
+
+
+def _active_months(eng: engine.Engine, c, start_mi: int, end_mi: int):
+    """The panel's customer-months with a receipt: ``orders`` (not returns), ``revenue`` (net), ``member``."""
+    tx = engine._tx_identified(eng)
+    tx = tx.filter((tx.mi >= start_mi) & (tx.mi <= end_mi))
+    agg = tx.group_by(["customer_id", "mi"]).aggregate(
+        orders=tx.is_return.ifelse(0, 1).sum().cast("int64"), revenue=tx.net_amount.sum()
+    )
+    a = agg.inner_join(c, "customer_id")
+    a = a.filter(a.mi >= a.row_mi)  # the panel starts at the customer's first month
+    return a.mutate(member=a.enroll_mi.notnull() & (a.enroll_mi <= a.mi))
+
+
+def _window_events(a, end_mi: int, rolling: int, window: int):
+    """Month-by-month changes of the windowed customer counts, from each active month and the next.
+
+    Per customer, active months ``m₁ < m₂ < …`` (``orders`` > 0).  An active month
+    ``a`` with next active month ``n`` (∞ for the last) is the customer's latest
+    activity for the months ``a … n − 1``, so, counted without double counting:
+
+    * ``one``  — ≥ 1 order in the ``rolling`` months ending with the month: ``[a, min(n, a + rolling))``;
+    * ``two``  — ≥ 2 orders there: the second latest order is ``s₂`` (``a`` itself when
+      it has 2 orders, else the previous active month), so ``[a, min(n, s₂ + rolling))``;
+    * ``prev`` — active in the ``window`` months before the current window: a shifted
+      ``one`` with ``window``: ``[a + window, min(n, a + window) + window)``;
+    * ``lost`` — active in the previous window, not in the current one: ``a`` is the
+      latest activity up to ``m − window`` and ``n > m``: ``[a + window, min(a + 2·window, n))``.
+
+    Each interval is +1 at its start and −1 at its stop; a running sum over the
+    months gives the counts.  Returns one row per month with a change.
+    """
+    b = a.filter(a.orders > 0).select("customer_id", "mi", "orders")
+    w = ibis.window(group_by=b.customer_id, order_by=b.mi)
+    b = b.mutate(prev_mi=b.mi.lag().over(w), next_mi=b.mi.lead().over(w))
+    never = end_mi + 2 * (rolling + window) + 2  # a month past every interval
+    n = b.next_mi.fill_null(never)
+    s2 = (b.orders >= 2).ifelse(b.mi, b.prev_mi).fill_null(-never)  # -never: no second order yet
+    b = b.mutate(
+        stop1=ibis.least(n, b.mi + rolling),
+        stop2=ibis.least(n, s2 + rolling),
+        stop_prev=ibis.least(n, b.mi + window) + window,
+        stop_lost=ibis.least(n, b.mi + 2 * window),
+    )
+    b = b.mutate(v2=(b.stop2 > b.mi).cast("int64"), vl=(b.stop_lost > b.mi + window).cast("int64"))
+    e = b.cross_join(ibis.range(0, 6).unnest().name("kind").as_table())
+    k = e.kind
+    at = ibis.cases(
+        (k == 0, e.mi),
+        (k == 1, e.stop1),
+        (k == 2, e.stop2),
+        (k == 3, e.mi + window),
+        (k == 4, e.stop_prev),
+        else_=e.stop_lost,
+    )
+    zero = ibis.literal(0, "int64")
+    e = e.select(
+        at=at,
+        one=ibis.cases((k == 0, 1), (k == 1, -1), else_=zero),
+        two=ibis.cases((k == 0, e.v2), (k == 2, -e.v2), else_=zero),
+        prev=ibis.cases((k == 3, 1), (k == 4, -1), else_=zero),
+        lost=ibis.cases((k == 3, e.vl), (k == 5, -e.vl), else_=zero),
+    )
+    e = e.filter(e.at <= end_mi)
+    return e.group_by("at").aggregate(
+        buyers_one=e.one.sum(), buyers_two=e.two.sum(), prev=e.prev.sum(), lost=e.lost.sum()
+    )
+
+
+def kpi_month_counts(
+    eng: engine.Engine, end: str | None = None, rolling_months: int = 12, retention_window: int = 3
+) -> pd.DataFrame:
+    """Per month of the panel, what the panel KPIs are computed from, without building the panel.
+
+    Equal, month for month, to the sums over :func:`engine.customer_month_panel`
+    rows (``end`` as there): ``customers`` (panel rows), ``members``,
+    ``active`` (≥ 1 order), ``orders``, ``member_revenue``, ``non_member_revenue``,
+    ``active_members``, ``active_non_members``, ``engaged_members`` (an order or a
+    points event); ``buyers_one`` / ``buyers_two`` (≥ 1 / ≥ 2 orders in the
+    ``rolling_months`` ending with the month); ``prev`` (active in the previous
+    ``retention_window``) and ``both`` (in the previous and the current window);
+    with a points ledger, ``points_earned/redeemed/expired``.  Indexed by month start.
+    Only months with activity are read: the engine's work grows with receipts,
+    not with customers × months.
+    """
+    start_mi, hi = engine.data_months(eng)
+    end_mi = months.index(end) if end else hi
+    c = engine.customer_months(eng)
+    c = c.filter(c.first_mi.notnull()).mutate(
+        row_mi=ibis.greatest(c.first_mi, ibis.literal(start_mi))
+    )
+    c = c.filter(c.row_mi <= end_mi).select("customer_id", "row_mi", "enroll_mi")
+    m = c.filter(c.enroll_mi.notnull())
+    starts = eng.execute(c.group_by(at=c.row_mi).aggregate(customers=c.count()))
+    joins = eng.execute(
+        m.group_by(at=ibis.greatest(m.row_mi, m.enroll_mi)).aggregate(members=m.count())
+    )
+    if starts.empty:
+        return pd.DataFrame(index=pd.DatetimeIndex([], name="month"))
+    mi = pd.RangeIndex(int(starts["at"].min()), end_mi + 1, name="mi")
+
+    def by_month(df: pd.DataFrame, key: str = "at") -> pd.DataFrame:
+        return df.set_index(key).reindex(mi, fill_value=0)
+
+    a = _active_months(eng, c, start_mi, end_mi)
+    sums = a.group_by("mi").aggregate(
+        active=(a.orders > 0).cast("int64").sum(),
+        orders=a.orders.sum(),
+        member_revenue=a.member.ifelse(a.revenue, 0.0).sum(),
+        non_member_revenue=a.member.ifelse(0.0, a.revenue).sum(),
+        active_members=((a.orders > 0) & a.member).cast("int64").sum(),
+        active_non_members=((a.orders > 0) & ~a.member).cast("int64").sum(),
+    )
+    out = by_month(eng.execute(sums), "mi")
+    steps = by_month(eng.execute(_window_events(a, end_mi, rolling_months, retention_window)))
+    running = steps.cumsum()
+    out["customers"] = by_month(starts)["customers"].cumsum()
+    out["members"] = by_month(joins)["members"].cumsum()
+    out["buyers_one"], out["buyers_two"] = running["buyers_one"], running["buyers_two"]
+    out["prev"], out["both"] = running["prev"], running["prev"] - running["lost"]
+    engaged = a.filter((a.orders > 0) & a.member).select("customer_id", "mi")
+    if eng.has("points_ledger"):
+        pl = eng.table("points_ledger")
+        pl = pl.mutate(mi=months.index_expr(pl.date))
+        pl = pl.filter((pl.mi >= start_mi) & (pl.mi <= end_mi)).inner_join(c, "customer_id")
+        pl = pl.filter(pl.mi >= pl.row_mi)
+        pts = pl.group_by("mi").aggregate(
+            points_earned=(pl.type == "earn").ifelse(pl.points, 0).sum(),
+            points_redeemed=(pl.type == "redeem").ifelse(-pl.points, 0).sum(),
+            points_expired=(pl.type == "expire").ifelse(-pl.points, 0).sum(),
+        )
+        out = out.join(by_month(eng.execute(pts), "mi"))
+        on_ledger = pl.filter(pl.enroll_mi.notnull() & (pl.enroll_mi <= pl.mi))
+        engaged = engaged.union(on_ledger.select("customer_id", "mi"), distinct=True)
+    em = engaged.group_by("mi").aggregate(engaged_members=engaged.count())
+    out["engaged_members"] = by_month(eng.execute(em), "mi")["engaged_members"]
+    out.index = pd.DatetimeIndex(months.from_index(out.index.to_series()), name="month")
+    return out

@@ -83,7 +83,8 @@ def _panel() -> pd.DataFrame:
 def _kpi_values() -> pd.DataFrame:
     ws = load()
     return kpis.monthly_kpis(
-        kpis.gather_inputs(ws.engine, _panel()), retention_window=ws.cfg.analysis.retention_window
+        kpis.gather_inputs(ws.engine, end=ws.month),
+        retention_window=ws.cfg.analysis.retention_window,
     )
 
 
