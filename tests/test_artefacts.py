@@ -26,8 +26,12 @@ def test_a_shared_artefact_gives_only_the_columns_asked_for_built_or_read(tiny_p
     month = months.resolve(eng, "latest")
     first = artefacts.shared("panel", eng, tiny_processed, month, columns=roi.PANEL_COLUMNS)
     assert list(first.columns) == roi.PANEL_COLUMNS
-    whole = artefacts.shared("panel", eng, tiny_processed, month)  # the file keeps every column
-    assert len(whole.columns) > len(roi.PANEL_COLUMNS)
+    kept = artefacts._columns(artefacts.path("panel", tiny_processed, month))
+    assert sorted(kept) == sorted(
+        roi.PANEL_COLUMNS
+    )  # built with only these: no tier or points work
+    whole = artefacts.shared("panel", eng, tiny_processed, month)  # asks for more: built again
+    pd.testing.assert_frame_equal(whole, engine.customer_month_panel(eng, end=month))
     read = artefacts.shared("panel", eng, tiny_processed, month, columns=roi.PANEL_COLUMNS)
     pd.testing.assert_frame_equal(read, first)
     pd.testing.assert_frame_equal(read, whole[roi.PANEL_COLUMNS])

@@ -94,11 +94,24 @@ def load(
     return memory.read_parquet(f, columns)  # the panel is 1 GiB at 10M receipts: one copy
 
 
-def _build(name: str, eng, month: str) -> pd.DataFrame:
+def _every_column(name: str) -> list[str] | None:
+    """The columns of a whole shared artefact, for one that may be kept with fewer (None: always whole)."""
     from . import engine
 
-    if name == "panel":
-        return engine.customer_month_panel(eng, end=month)
+    return [*engine.PANEL_COLUMNS, "month"] if name == "panel" else None
+
+
+def _columns(f: Path) -> list[str]:
+    import pyarrow.parquet as pq
+
+    return pq.read_schema(f).names
+
+
+def _build(name: str, eng, month: str, columns: list[str] | None) -> pd.DataFrame:
+    from . import engine
+
+    if name == "panel":  # only the columns asked for: the engine skips the work of the others
+        return engine.customer_month_panel(eng, end=month, columns=columns)
     if name == "daily_purchases":
         return engine.daily_purchases(eng, end=month)
     if name == "store_totals":
@@ -112,11 +125,14 @@ def shared(
     """A shared engine result for ``month``: read if an earlier notebook built it, else built and kept.
 
     ``columns``: only these columns are returned (and read), e.g. the eight of
-    the panel's eighteen that notebook 04 needs: half the memory.
+    the panel's eighteen that notebook 04 needs: half the memory.  The panel is
+    then also built with only these (a third of the time); a later call asking
+    for more columns builds it again.
     """
-    got = load(name, processed_dir, month, columns)
-    if got is not None:
-        return got
-    df = _build(name, eng, month)
+    f = path(name, processed_dir, month)
+    need = columns if columns is not None else _every_column(name)
+    if f.exists() and (need is None or set(need) <= set(_columns(f))):
+        return memory.read_parquet(f, columns)
+    df = _build(name, eng, month, columns)  # kept with fewer columns than asked for: made again
     save(df, name, processed_dir, month)
     return df if columns is None else df[columns]

@@ -266,7 +266,7 @@ def _finish(df: pd.DataFrame, keys: list[str] | None) -> pd.DataFrame:
 
 
 def customer_month_panel(
-    eng: Engine, start: str | None = None, end: str | None = None
+    eng: Engine, start: str | None = None, end: str | None = None, columns: list[str] | None = None
 ) -> pd.DataFrame:
     """Customer × month panel, dense from each customer's first month (or ``start``) to ``end``.
 
@@ -275,13 +275,20 @@ def customer_month_panel(
     (count), ``return_amount``, ``points_earned/redeemed/expired, point_events``,
     ``active`` (≥ 1 order), ``engaged`` (order or points event), ``is_member``
     (enrolled by that month), ``months_since_enrollment``, ``tier`` (as of the
-    month, members only).
+    month, members only).  ``columns``: only these (the engine then skips the
+    work of the others: the tier and points joins take two thirds of the time).
     """
     lo, hi = data_months(eng)
     start_mi = months.index(start) if start else lo
     end_mi = months.index(end) if end else hi
-    df = eng.execute(customer_month_panel_expr(eng, start_mi, end_mi), large=True)
-    df["months_since_enrollment"] = df["months_since_enrollment"].astype("Int64")
+    expr = customer_month_panel_expr(eng, start_mi, end_mi)
+    if columns is not None:
+        expr = expr.select(
+            *[c for c in PANEL_COLUMNS if c in columns or c in ("customer_id", "mi")]
+        )
+    df = eng.execute(expr, large=True)
+    if "months_since_enrollment" in df:
+        df["months_since_enrollment"] = df["months_since_enrollment"].astype("Int64")
     return _finish(df, None)  # sorted by customer_id, mi in the engine (binary order, as pandas)
 
 
