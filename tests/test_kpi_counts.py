@@ -1,4 +1,4 @@
-"""The panel KPIs' monthly counts, computed in the engine from months with activity only.
+"""The panel's views computed in the engine from months with activity only: KPI counts, engagement.
 
 Checked against the dense customer × month panel itself (``reference.kpi_month_counts``)
 on random small programs built to hit the edges: gaps between active months,
@@ -93,6 +93,9 @@ def test_engine_counts_equal_the_dense_panel_counts(seed, tmp_path):
         pd.testing.assert_frame_equal(
             got[want.columns], want, check_dtype=False, check_freq=False, rtol=1e-9
         )
+        share = panel_views.engagement_share(eng, end)  # notebook 02's feature, same months
+        want_share = panel.groupby("customer_id")["engaged"].mean()
+        pd.testing.assert_series_equal(share.sort_index(), want_share, check_names=False)
         checked += 1
     assert checked >= 3
     eng.close()

@@ -5,7 +5,7 @@ month (11.6M rows at 10M transactions, 180M at 100M).  What notebooks 02 and 03
 need from it is computed here on the backend, so they never hold the panel:
 
 * :func:`engagement_share` — each customer's share of engaged months (a
-  clustering feature, notebook 02);
+  clustering feature, notebook 02), from the months with activity;
 * :func:`member_tiers` — the members' tier in each month (notebook 02);
 * :func:`kpi_month_counts` — the monthly counts and sums every panel KPI is
   computed from (notebook 03), from the sparse months with activity only.
@@ -28,13 +28,50 @@ def _panel(eng: engine.Engine, end: str | None):
     return engine.customer_month_panel_expr(eng, lo, months.index(end) if end else hi)
 
 
+def _panel_customers(eng: engine.Engine, end: str | None):
+    """The panel's months and customers: ``start_mi, end_mi`` and ``customer_id, row_mi, enroll_mi``.
+
+    ``row_mi``: a customer's first panel month (first seen, or the data's first
+    month); customers first seen after ``end`` have no panel rows and are left out.
+    """
+    start_mi, hi = engine.data_months(eng)
+    end_mi = months.index(end) if end else hi
+    c = engine.customer_months(eng)
+    c = c.filter(c.first_mi.notnull()).mutate(
+        row_mi=ibis.greatest(c.first_mi, ibis.literal(start_mi))
+    )
+    return (
+        start_mi,
+        end_mi,
+        c.filter(c.row_mi <= end_mi).select("customer_id", "row_mi", "enroll_mi"),
+    )
+
+
+def _ledger_months(eng: engine.Engine, c, start_mi: int, end_mi: int):
+    """The points ledger's rows inside the panel: with ``mi`` and the customer's ``row_mi, enroll_mi``."""
+    pl = eng.table("points_ledger")
+    pl = pl.mutate(mi=months.index_expr(pl.date))
+    pl = pl.filter((pl.mi >= start_mi) & (pl.mi <= end_mi)).inner_join(c, "customer_id")
+    return pl.filter(pl.mi >= pl.row_mi)
+
+
 def engagement_share(eng: engine.Engine, end: str | None = None) -> pd.Series:
     """Per customer, the share of panel months with an order or a points event.
 
-    Equal to ``customer_month_panel(eng, end=end).groupby("customer_id")["engaged"].mean()``.
+    Equal to ``customer_month_panel(eng, end=end).groupby("customer_id")["engaged"].mean()``,
+    counted from the months with activity: engaged months ÷ (``end`` − first panel month + 1).
     """
-    p = _panel(eng, end)
-    agg = p.group_by("customer_id").aggregate(engagement=p.engaged.cast("float64").mean())
+    start_mi, end_mi, c = _panel_customers(eng, end)
+    a = _active_months(eng, c, start_mi, end_mi)
+    keys = a.filter(a.orders > 0).select("customer_id", "mi")
+    if eng.has("points_ledger"):
+        keys = keys.union(
+            _ledger_months(eng, c, start_mi, end_mi).select("customer_id", "mi"), distinct=True
+        )
+    n = keys.group_by("customer_id").aggregate(engaged=keys.count())
+    j = c.left_join(n, "customer_id")
+    share = j.engaged.fill_null(0).cast("float64") / (end_mi - j.row_mi + 1)
+    agg = j.select(customer_id=j.customer_id, engagement=share)
     return eng.execute(agg).set_index("customer_id")["engagement"]
 
 
@@ -134,13 +171,7 @@ def kpi_month_counts(
     Only months with activity are read: the engine's work grows with receipts,
     not with customers × months.
     """
-    start_mi, hi = engine.data_months(eng)
-    end_mi = months.index(end) if end else hi
-    c = engine.customer_months(eng)
-    c = c.filter(c.first_mi.notnull()).mutate(
-        row_mi=ibis.greatest(c.first_mi, ibis.literal(start_mi))
-    )
-    c = c.filter(c.row_mi <= end_mi).select("customer_id", "row_mi", "enroll_mi")
+    start_mi, end_mi, c = _panel_customers(eng, end)
     m = c.filter(c.enroll_mi.notnull())
     starts = eng.execute(c.group_by(at=c.row_mi).aggregate(customers=c.count()))
     joins = eng.execute(
@@ -171,10 +202,7 @@ def kpi_month_counts(
     out["prev"], out["both"] = running["prev"], running["prev"] - running["lost"]
     engaged = a.filter((a.orders > 0) & a.member).select("customer_id", "mi")
     if eng.has("points_ledger"):
-        pl = eng.table("points_ledger")
-        pl = pl.mutate(mi=months.index_expr(pl.date))
-        pl = pl.filter((pl.mi >= start_mi) & (pl.mi <= end_mi)).inner_join(c, "customer_id")
-        pl = pl.filter(pl.mi >= pl.row_mi)
+        pl = _ledger_months(eng, c, start_mi, end_mi)
         pts = pl.group_by("mi").aggregate(
             points_earned=(pl.type == "earn").ifelse(pl.points, 0).sum(),
             points_redeemed=(pl.type == "redeem").ifelse(-pl.points, 0).sum(),
