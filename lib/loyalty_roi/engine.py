@@ -282,10 +282,8 @@ def customer_month_panel(
     start_mi = months.index(start) if start else lo
     end_mi = months.index(end) if end else hi
     expr = customer_month_panel_expr(eng, start_mi, end_mi)
-    if columns is not None:
-        expr = expr.select(
-            *[c for c in PANEL_COLUMNS if c in columns or c in ("customer_id", "mi")]
-        )
+    if columns is not None:  # the keys always
+        expr = expr.select(*[c for c in PANEL_COLUMNS if c in {*columns, "customer_id", "mi"}])
     df = eng.execute(expr, large=True)
     if "months_since_enrollment" in df:
         df["months_since_enrollment"] = df["months_since_enrollment"].astype("Int64")
