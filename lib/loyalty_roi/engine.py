@@ -118,7 +118,8 @@ def connect(processed_dir: str | Path, backend: str = "duckdb", spark=None, opti
     return eng
 
 
-def _tx_identified(eng: Engine) -> ir.Table:
+def tx_identified(eng: Engine) -> ir.Table:
+    """Receipts of identified customers, with their month index ``mi``."""
     tx = eng.table("transactions")
     return tx.filter(tx.customer_id.notnull()).mutate(mi=months.index_expr(tx.ts))
 
@@ -172,7 +173,7 @@ def customer_months(eng: Engine) -> ir.Table:
 
 def customer_month_panel_expr(eng: Engine, start_mi: int, end_mi: int) -> ir.Table:
     """Ibis expression of the dense customer × month panel (see :func:`customer_month_panel`)."""
-    tx = _tx_identified(eng)
+    tx = tx_identified(eng)
     tx = tx.filter((tx.mi >= start_mi) & (tx.mi <= end_mi))
     sales = tx.is_return.ifelse(0, 1)
     agg = tx.group_by(["customer_id", "mi"]).aggregate(
@@ -337,7 +338,7 @@ def rfm_summary(eng: Engine, as_of: str | None = None) -> pd.DataFrame:
 
 def cohort_matrix_expr(eng: Engine, kind: str, start_mi: int, end_mi: int) -> ir.Table:
     """Ibis expression of :func:`cohort_matrix` (long form) for months ``start_mi``…``end_mi``."""
-    tx = _tx_identified(eng)
+    tx = tx_identified(eng)
     tx = tx.filter(~tx.is_return & (tx.mi <= end_mi))
     active = tx.select("customer_id", "mi").distinct()
     if kind == "acquisition":
@@ -449,7 +450,7 @@ def daily_purchases(eng: Engine, end: str | None = None) -> pd.DataFrame:
 
     Returns are left out, as in the CLV literature (a return is not a purchase).
     """
-    tx = _tx_identified(eng)
+    tx = tx_identified(eng)
     end_mi = months.index(end) if end else data_months(eng)[1]
     s = tx.filter(~tx.is_return & (tx.mi <= end_mi))
     s = s.mutate(date=s.ts.truncate("D"))

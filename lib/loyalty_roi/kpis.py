@@ -320,8 +320,8 @@ def monthly_kpis(
         out["points_redeemed"] = pts["points_redeemed"].astype(float)
         out["points_expired"] = pts["points_expired"].astype(float)
         roll = pts.rolling(rolling_months, min_periods=rolling_months).sum()
-        out["redemption_rate"] = roll["points_redeemed"] / roll["points_earned"].replace(0, np.nan)
-        out["breakage_rate"] = roll["points_expired"] / roll["points_earned"].replace(0, np.nan)
+        out["redemption_rate"] = per(roll["points_redeemed"], roll["points_earned"])
+        out["breakage_rate"] = per(roll["points_expired"], roll["points_earned"])
     if inp.surveys is not None:
         s = inp.surveys.assign(month=month_floor(inp.surveys["date"]))
         sg = s.groupby("month")

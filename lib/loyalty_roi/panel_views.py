@@ -55,6 +55,21 @@ def _ledger_months(eng: engine.Engine, c, start_mi: int, end_mi: int):
     return pl.filter(pl.mi >= pl.row_mi)
 
 
+def _engaged_months(eng: engine.Engine, a, c, start_mi: int, end_mi: int):
+    """The panel's engaged customer-months (an order or a points event), once each, with ``member``.
+
+    ``a``: the months with a receipt (:func:`_active_months`); ``c``: :func:`_panel_customers`.
+    """
+    keys = a.filter(a.orders > 0).select("customer_id", "mi", "member")
+    if eng.has("points_ledger"):
+        pl = _ledger_months(eng, c, start_mi, end_mi)
+        on_ledger = pl.select(
+            "customer_id", "mi", member=pl.enroll_mi.notnull() & (pl.enroll_mi <= pl.mi)
+        )
+        keys = keys.union(on_ledger, distinct=True)  # membership is one per customer-month
+    return keys
+
+
 def engagement_share(eng: engine.Engine, end: str | None = None) -> pd.Series:
     """Per customer, the share of panel months with an order or a points event.
 
@@ -62,12 +77,7 @@ def engagement_share(eng: engine.Engine, end: str | None = None) -> pd.Series:
     counted from the months with activity: engaged months ÷ (``end`` − first panel month + 1).
     """
     start_mi, end_mi, c = _panel_customers(eng, end)
-    a = _active_months(eng, c, start_mi, end_mi)
-    keys = a.filter(a.orders > 0).select("customer_id", "mi")
-    if eng.has("points_ledger"):
-        keys = keys.union(
-            _ledger_months(eng, c, start_mi, end_mi).select("customer_id", "mi"), distinct=True
-        )
+    keys = _engaged_months(eng, _active_months(eng, c, start_mi, end_mi), c, start_mi, end_mi)
     n = keys.group_by("customer_id").aggregate(engaged=keys.count())
     j = c.left_join(n, "customer_id")
     share = j.engaged.fill_null(0).cast("float64") / (end_mi - j.row_mi + 1)
@@ -90,7 +100,7 @@ def member_tiers(eng: engine.Engine, end: str | None = None) -> pd.DataFrame:
 
 def _active_months(eng: engine.Engine, c, start_mi: int, end_mi: int):
     """The panel's customer-months with a receipt: ``orders`` (not returns), ``revenue`` (net), ``member``."""
-    tx = engine._tx_identified(eng)
+    tx = engine.tx_identified(eng)
     tx = tx.filter((tx.mi >= start_mi) & (tx.mi <= end_mi))
     agg = tx.group_by(["customer_id", "mi"]).aggregate(
         orders=tx.is_return.ifelse(0, 1).sum().cast("int64"), revenue=tx.net_amount.sum()
@@ -200,7 +210,6 @@ def kpi_month_counts(
     out["members"] = by_month(joins)["members"].cumsum()
     out["buyers_one"], out["buyers_two"] = running["buyers_one"], running["buyers_two"]
     out["prev"], out["both"] = running["prev"], running["prev"] - running["lost"]
-    engaged = a.filter((a.orders > 0) & a.member).select("customer_id", "mi")
     if eng.has("points_ledger"):
         pl = _ledger_months(eng, c, start_mi, end_mi)
         pts = pl.group_by("mi").aggregate(
@@ -209,8 +218,8 @@ def kpi_month_counts(
             points_expired=(pl.type == "expire").ifelse(-pl.points, 0).sum(),
         )
         out = out.join(by_month(eng.execute(pts), "mi"))
-        on_ledger = pl.filter(pl.enroll_mi.notnull() & (pl.enroll_mi <= pl.mi))
-        engaged = engaged.union(on_ledger.select("customer_id", "mi"), distinct=True)
+    engaged = _engaged_months(eng, a, c, start_mi, end_mi)
+    engaged = engaged.filter(engaged.member)
     em = engaged.group_by("mi").aggregate(engaged_members=engaged.count())
     out["engaged_members"] = by_month(eng.execute(em), "mi")["engaged_members"]
     out.index = pd.DatetimeIndex(months.from_index(out.index.to_series()), name="month")
