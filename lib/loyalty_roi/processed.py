@@ -26,12 +26,15 @@ def _atomic_write_parquet(df: pd.DataFrame, path: Path) -> None:
 def write_processed(out, results, quality, issues, missing, inputs, run_date) -> None:
     """Canonical Parquet, quarantine CSVs and the quality report, each written atomically."""
     tables = {k: r.frame for k, r in results.items()}
+    files = {k: r.path for k, r in results.items() if r.path is not None}  # read in blocks
     # results derived from the previous tables (segments, CLV, verdict, liability) are stale now
     safety.check_writable(artefacts.folder(out))
     shutil.rmtree(artefacts.folder(out), ignore_errors=True)
     for name in TABLES:
         target = out / f"{name}.parquet"
-        if name in tables:
+        if name in files:
+            safety.atomic_write(target, lambda tmp, f=files[name]: shutil.move(f, tmp))
+        elif name in tables:
             _atomic_write_parquet(tables[name], target)
         else:  # a table no longer provided must not linger from an earlier run
             safety.remove(target)

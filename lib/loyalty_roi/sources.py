@@ -13,7 +13,6 @@ import hashlib
 import io
 import re
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -190,23 +189,25 @@ def physical_lines(text: str, delim: str, n_records: int) -> np.ndarray:
     return out
 
 
-def read_source(path: Path, tm: TableMapping) -> SourceFrame:
-    """Read one source file; raise :class:`DataError` for file-level problems."""
+def source_format(path: Path, tm: TableMapping) -> str:
+    """``csv``, ``parquet`` or ``excel``: declared in the mapping, else from the file's suffix."""
+    if tm.format != "auto":
+        return tm.format
+    return {
+        ".csv": "csv",
+        ".txt": "csv",
+        ".tsv": "csv",
+        ".parquet": "parquet",
+        ".pq": "parquet",
+        ".xlsx": "excel",
+        ".xls": "excel",
+        ".xlsm": "excel",
+    }.get(path.suffix.lower(), "csv")
+
+
+def check_file(path: Path, tm: TableMapping) -> None:
+    """A :class:`DataError` unless ``path`` is a non-empty regular file."""
     name = path.name
-    fmt = (
-        tm.format
-        if tm.format != "auto"
-        else {
-            ".csv": "csv",
-            ".txt": "csv",
-            ".tsv": "csv",
-            ".parquet": "parquet",
-            ".pq": "parquet",
-            ".xlsx": "excel",
-            ".xls": "excel",
-            ".xlsm": "excel",
-        }.get(path.suffix.lower(), "csv")
-    )
     if not path.exists():
         raise DataError(
             Issue(
@@ -237,6 +238,108 @@ def read_source(path: Path, tm: TableMapping) -> SourceFrame:
                 f"re-export the {tm.table} table; the export probably failed",
             )
         )
+
+
+def csv_header(text: str, name: str, tm: TableMapping) -> tuple[str, list[str]]:
+    """The delimiter and header of a CSV text (its first non-blank line), checked."""
+    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    if not first:
+        raise DataError(
+            Issue(
+                name,
+                None,
+                [],
+                "the file has no header line (only blank lines)",
+                f"re-export the {tm.table} table with a header row",
+            )
+        )
+    delim = _sniff_delimiter(first) if tm.delimiter == "auto" else tm.delimiter
+    if tm.delimiter != "auto" and first.count(delim) == 0:
+        found = _sniff_delimiter(first)
+        if first.count(found) > 0:
+            raise DataError(
+                Issue(
+                    name,
+                    None,
+                    [1],
+                    f"the header has no '{delim}' but {first.count(found)}× '{found}': wrong delimiter",
+                    f"set 'delimiter: \"{found}\"' (or 'auto') in the mapping for {tm.table}",
+                )
+            )
+    header = next(csv.reader([first], delimiter=delim))
+    dup = _duplicate_header_issue(name, header)
+    if dup is not None:
+        raise DataError(dup)
+    return delim, header
+
+
+def parse_csv_text(
+    text: str, delim: str, name: str, tm: TableMapping, line_offset: int = 0
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """A CSV text (header first) as text columns, with the physical line of each record.
+
+    ``line_offset`` is added to the lines: the lines of the file before this
+    text when a large export is read in blocks (the header then repeated on top).
+    """
+    try:
+        df = pd.read_csv(
+            io.StringIO(text),
+            sep=delim,
+            dtype=str,
+            keep_default_na=False,
+            na_filter=False,
+            skip_blank_lines=True,
+        )
+    except pd.errors.ParserError as exc:
+        m = re.search(r"line (\d+)", str(exc))
+        rec = int(m.group(1)) if m else None
+        line = None
+        if rec is not None:  # pandas counts records; report the physical line
+            starts = record_starts(text, delim)
+            line = int(starts[rec - 1]) if 1 <= rec <= len(starts) else rec
+            line += line_offset
+        raise DataError(
+            Issue(
+                name,
+                None,
+                [line] if line else [],
+                "wrong number of fields (a row has more values than the header)",
+                f"check quoting and that '{delim}' is the delimiter; values containing "
+                f"'{delim}' must be quoted",
+            )
+        ) from None
+    except pd.errors.EmptyDataError:
+        raise DataError(
+            Issue(
+                name,
+                None,
+                [],
+                "the file has no header line",
+                f"re-export the {tm.table} table with a header row",
+            )
+        ) from None
+    df.columns = [str(c).strip() for c in df.columns]
+    return df, physical_lines(text, delim, len(df)) + line_offset
+
+
+def no_rows_issue(name: str, tm: TableMapping) -> DataError:
+    """The error for an export with a header and no data rows."""
+    return DataError(
+        Issue(
+            name,
+            None,
+            [],
+            "the file has a header but no data rows",
+            f"re-export the {tm.table} table with its rows, or remove it from the mapping",
+        )
+    )
+
+
+def read_source(path: Path, tm: TableMapping) -> SourceFrame:
+    """Read one source file; raise :class:`DataError` for file-level problems."""
+    name = path.name
+    fmt = source_format(path, tm)
+    check_file(path, tm)
     meta: dict[str, Any] = {"format": fmt}
     if fmt == "parquet":
         try:
@@ -279,149 +382,10 @@ def read_source(path: Path, tm: TableMapping) -> SourceFrame:
         data = path.read_bytes()
         text, enc = _decode(data, name, tm.encoding)
         meta["encoding"] = enc
-        first = next((ln for ln in text.splitlines() if ln.strip()), "")
-        if not first:
-            raise DataError(
-                Issue(
-                    name,
-                    None,
-                    [],
-                    "the file has no header line (only blank lines)",
-                    f"re-export the {tm.table} table with a header row",
-                )
-            )
-        delim = _sniff_delimiter(first) if tm.delimiter == "auto" else tm.delimiter
-        if tm.delimiter != "auto" and first.count(delim) == 0:
-            found = _sniff_delimiter(first)
-            if first.count(found) > 0:
-                raise DataError(
-                    Issue(
-                        name,
-                        None,
-                        [1],
-                        f"the header has no '{delim}' but {first.count(found)}× '{found}': wrong delimiter",
-                        f"set 'delimiter: \"{found}\"' (or 'auto') in the mapping for {tm.table}",
-                    )
-                )
+        delim, _ = csv_header(text, name, tm)
         meta["delimiter"] = delim
-        header = next(csv.reader([first], delimiter=delim))
-        dup = _duplicate_header_issue(name, header)
-        if dup is not None:
-            raise DataError(dup)
-        try:
-            df = pd.read_csv(
-                io.StringIO(text),
-                sep=delim,
-                dtype=str,
-                keep_default_na=False,
-                na_filter=False,
-                skip_blank_lines=True,
-            )
-        except pd.errors.ParserError as exc:
-            m = re.search(r"line (\d+)", str(exc))
-            rec = int(m.group(1)) if m else None
-            line = None
-            if rec is not None:  # pandas counts records; report the physical line
-                starts = record_starts(text, delim)
-                line = int(starts[rec - 1]) if 1 <= rec <= len(starts) else rec
-            raise DataError(
-                Issue(
-                    name,
-                    None,
-                    [line] if line else [],
-                    "wrong number of fields (a row has more values than the header)",
-                    f"check quoting and that '{delim}' is the delimiter; values containing "
-                    f"'{delim}' must be quoted",
-                )
-            ) from None
-        except pd.errors.EmptyDataError:
-            raise DataError(
-                Issue(
-                    name,
-                    None,
-                    [],
-                    "the file has no header line",
-                    f"re-export the {tm.table} table with a header row",
-                )
-            ) from None
-        df.columns = [str(c).strip() for c in df.columns]
-        lines = physical_lines(text, delim, len(df))
+        df, lines = parse_csv_text(text, delim, name, tm)
         meta["row_numbering"] = "line"
     if len(df) == 0:
-        raise DataError(
-            Issue(
-                name,
-                None,
-                [],
-                "the file has a header but no data rows",
-                f"re-export the {tm.table} table with its rows, or remove it from the mapping",
-            )
-        )
+        raise no_rows_issue(name, tm)
     return SourceFrame(df=df.reset_index(drop=True), lines=lines, file=name, meta=meta)
-
-
-def database_label(tm: TableMapping) -> str:
-    """How a database source is named in messages and the manifest (never the URL)."""
-    return (
-        f"database table {tm.source_table}" if tm.source_table else f"database query ({tm.table})"
-    )
-
-
-def _without_secrets(text: str, url: str) -> str:
-    """An error message with the URL, its password and its user removed."""
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    for secret in (url, parts.password, parts.netloc):
-        if secret:
-            text = text.replace(secret, "***")
-    return text
-
-
-def read_database(url: str, tm: TableMapping) -> SourceFrame:
-    """Read one canonical table from PostgreSQL (psycopg 3): a whole table or a SELECT.
-
-    Values arrive typed (numbers, dates, booleans) and go through the same checks as
-    a file's; "lines" are row numbers of the result.  Errors never show the URL.
-    """
-    import psycopg
-    from psycopg import sql
-
-    label = database_label(tm)
-    try:
-        with psycopg.connect(url, connect_timeout=10) as conn:
-            conn.read_only = True
-            with conn.cursor() as cur:
-                if tm.source_table:
-                    ident = sql.Identifier(*tm.source_table.split("."))
-                    cur.execute(sql.SQL("SELECT * FROM {}").format(ident))
-                else:
-                    cur.execute(tm.query)
-                names = [d.name for d in cur.description or []]
-                rows = cur.fetchall()
-    except psycopg.Error as exc:
-        reason = _without_secrets(str(exc).strip().splitlines()[0] if str(exc) else "", url)
-        raise DataError(
-            Issue(
-                label,
-                None,
-                [],
-                f"the {tm.table} table could not be read from the database: {reason}",
-                "check that the server is reachable, the URL in the environment variable is right, "
-                f"and the {'table' if tm.source_table else 'query'} in the mapping exists",
-            )
-        ) from None
-    dup = _duplicate_header_issue(label, names, 0)
-    if dup:
-        raise DataError(dup)
-    df = pd.DataFrame.from_records(rows, columns=names)
-    for c in df.columns:  # NUMERIC arrives as Decimal: the checks work on floats
-        if df[c].map(lambda v: isinstance(v, Decimal)).any():
-            df[c] = df[c].map(lambda v: float(v) if isinstance(v, Decimal) else v)
-    return SourceFrame(df, np.arange(1, len(df) + 1), label, {"format": "database"})
-
-
-def fingerprint(df: pd.DataFrame) -> str:
-    """sha256 of a frame's content (for inputs that are not files)."""
-    digest = hashlib.sha256(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
-    return digest.hexdigest()

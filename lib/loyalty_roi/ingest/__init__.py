@@ -13,14 +13,17 @@ raw files are only ever opened for reading.
 
 The package is split at its seams: ``parse`` (one export → one table),
 ``derive`` (constants, expressions, line items), ``rules`` (row rules per
-table), ``quality`` (the quality report) and ``run`` (the whole ingest).
+table), ``crossref`` (rules across tables), ``privacy`` (personal data),
+``blocks`` (large exports read in blocks), ``quality`` (the quality report)
+and ``run`` (the whole ingest).
 The processed folder itself is :mod:`loyalty_roi.processed`.
 """
 
 from __future__ import annotations
 
 from ..sources import load_mapping, sha256_file
-from .parse import TableResult, parse_table, pseudonymise
+from .parse import TableResult, parse_table
+from .privacy import pseudonymise
 from .quality import (
     assumptions_markdown,
     coverage_sentence,

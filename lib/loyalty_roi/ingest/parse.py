@@ -10,11 +10,11 @@ import datetime as dt
 import difflib
 from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .. import sanitize
 from ..errors import DataError, Issue
 from ..memory import release_arrow_memory
 from ..months import floor as month_floor
@@ -44,6 +44,10 @@ class TableResult:
     stats: dict
     lines: np.ndarray  # source line of each kept row
     rejected_keys: pd.Series | None = None  # key values of quarantined rows (single-column keys)
+    # a large export read in blocks: its kept rows are in this Parquet file, not in ``frame``,
+    # and ``facts`` holds what the quality report says of them (quality.frame_facts)
+    path: Path | None = None
+    facts: dict | None = None
 
 
 class _Rejector:
@@ -75,33 +79,21 @@ class _Rejector:
         ]
 
 
-def pseudonymise(values: pd.Series, salt: str, kind: str) -> pd.Series:
-    """Salted SHA-256 pseudonym (16 hex chars) of e-mail / name / phone; missing stays missing.
-
-    Values are normalised first (e-mail lower-cased, phone digits only, names
-    case-folded with single spaces) so the same person gets the same pseudonym.
-    """
-    t = as_text(values)
-    if kind == "email_hash":
-        t = t.str.lower()
-    elif kind == "phone_hash":
-        t = t.str.replace(r"\D", "", regex=True)
-    else:
-        t = t.str.casefold().str.replace(r"\s+", " ", regex=True)
-    out = [sanitize.pseudonym(v, salt) if v else None for v in t]
-    return pd.Series(out, index=values.index, dtype="str")
-
-
 def _first_lines(src: SourceFrame, column: str, values: list[str], n: int = 3) -> list[int]:
     t = as_text(src.df[column])
     hit = np.flatnonzero(t.isin(values).to_numpy())[:n]
     return [int(src.lines[i]) for i in hit]
 
 
-def _number_style(src: SourceFrame, tm: TableMapping, num_cols: dict[str, pd.Series]) -> str:
-    """The file's decimal separator: declared, or decided from unambiguous values."""
+def _number_style(
+    src: SourceFrame, tm: TableMapping, num_cols: dict[str, pd.Series]
+) -> tuple[str, bool]:
+    """The file's decimal separator, and whether it was declared or decided by the values.
+
+    Undecided (no value tells the styles apart), it is '.'.
+    """
     if tm.decimal != "auto":
-        return tm.decimal
+        return tm.decimal, True
     style = detect_number_style(num_cols)
     if style.decimal is None and (style.ambiguous or style.comma_values):
         col = (style.ambiguous_columns or list(num_cols))[0]
@@ -118,7 +110,7 @@ def _number_style(src: SourceFrame, tm: TableMapping, num_cols: dict[str, pd.Ser
                 f"'{tm.table}' in the mapping",
             )
         )
-    return style.decimal or "."
+    return style.decimal or ".", style.decimal is not None
 
 
 def _resolve_columns(src: SourceFrame, tm: TableMapping, spec) -> dict[str, str]:
@@ -208,6 +200,7 @@ def parse_table(
     run_date: dt.date,
     future_tolerance_days: int = 1,
     earliest_date: dt.date = dt.date(1990, 1, 1),
+    formats: dict | None = None,
 ) -> TableResult:
     """Turn a source frame into the canonical table, quarantining bad rows.
 
@@ -215,8 +208,14 @@ def parse_table(
     ambiguous columns); row problems go to the quarantine with their reason.
     The source frame is consumed: ``src.df`` is released once the kept rows
     are taken, so a large export is never held twice.
+
+    ``formats`` fixes what an earlier block of the same export decided
+    (``{"decimal": ",", "dates": {source column: strptime format}}``); what this
+    call decided is returned the same way in ``stats["formats"]``.
     """
     given = src
+    formats = formats or {}
+    fixed_dates = formats.get("dates", {})
     spec = TABLES[tm.table]
     file = src.file
     cols = _resolve_columns(src, tm, spec)
@@ -228,10 +227,15 @@ def parse_table(
     for rule in tm.derived.values():  # columns an expression reads count as evidence too
         for ref in derive.referenced_columns(rule.get("expr", ""), src.df.columns):
             num_cols.setdefault(ref, src.df[ref])
-    decimal = _number_style(src, tm, num_cols) if num_cols else "."
     notes: dict[str, str] = {}
-    if num_cols and tm.decimal == "auto":
-        notes["numbers"] = f"decimal separator '{decimal}' decided from the file's values"
+    decided = {"decimal": formats.get("decimal"), "dates": dict(fixed_dates)}
+    if decided["decimal"]:
+        decimal = decided["decimal"]
+    else:
+        decimal, by_values = _number_style(src, tm, num_cols) if num_cols else (".", False)
+        decided["decimal"] = decimal if by_values else None
+        if num_cols and tm.decimal == "auto":
+            notes["numbers"] = f"decimal separator '{decimal}' decided from the file's values"
     src, dcols, derived, dnotes = derive.derive_columns(src, tm, decimal)
     cols.update(dcols)
     notes.update(dnotes)
@@ -296,9 +300,11 @@ def parse_table(
                 frac = v.notna() & (v != np.round(v))
                 rej.add(frac, srcname, "not a whole number", "points and scores must be integers")
         elif col.kind in ("date", "datetime"):
-            fmt = tm.date_format
+            fmt = fixed_dates.get(srcname, tm.date_format)
             try:
                 v, missing, bad, dnotes = parse_date(s, fmt)
+                if "format" in dnotes:
+                    decided["dates"][srcname] = dnotes["format"]
             except AmbiguousDates as exc:
                 fatal.append(
                     Issue(
@@ -386,7 +392,7 @@ def parse_table(
             notes[f"{col.name} absent"] = f"{col.name} not in the export: left empty"
 
     for hcol, srccol in tm.pii.items():
-        out[hcol] = pseudonymise(df[srccol], salt, hcol)
+        out[hcol] = privacy.pseudonymise(df[srccol], salt, hcol)
     frame = pd.DataFrame(out, index=df.index, copy=False)
     del out  # the frame holds the parsed columns; no second copy at 10M rows
     notes.update(privacy.protect_personal_text(frame, spec, salt))
@@ -419,6 +425,9 @@ def parse_table(
         "rows_rejected": int(bad_mask.sum()),
         "repair_reasons": repair_reasons,
         "assumptions": list(notes.values()),
+        "notes": notes,  # the assumptions by key, for merging the blocks of a large export
+        "formats": decided,
+        "columns": cols,  # canonical → source column, to name columns in later messages
     }
     return TableResult(
         tm.table, file, kept, rejected, rej.issues(), stats, src.lines[keep], rejected_keys

@@ -43,3 +43,20 @@ def quarantine_rows(rows: pd.DataFrame, cols: dict[str, str], tm, salt: str) -> 
         text = as_text(q[c])
         q[c], _ = sanitize.redact_text(text.where(text != "", None), salt)
     return q
+
+
+def pseudonymise(values: pd.Series, salt: str, kind: str) -> pd.Series:
+    """Salted SHA-256 pseudonym (16 hex chars) of e-mail / name / phone; missing stays missing.
+
+    Values are normalised first (e-mail lower-cased, phone digits only, names
+    case-folded with single spaces) so the same person gets the same pseudonym.
+    """
+    t = as_text(values)
+    if kind == "email_hash":
+        t = t.str.lower()
+    elif kind == "phone_hash":
+        t = t.str.replace(r"\D", "", regex=True)
+    else:
+        t = t.str.casefold().str.replace(r"\s+", " ", regex=True)
+    out = [sanitize.pseudonym(v, salt) if v else None for v in t]
+    return pd.Series(out, index=values.index, dtype="str")

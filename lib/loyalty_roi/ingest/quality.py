@@ -3,34 +3,59 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from pathlib import Path
 
 import pandas as pd
 
 from ..errors import Issue
-from ..months import floor as month_floor
 from ..schema import TABLES
 from .parse import TableResult
 
+_NOT_COUNTS = ("repair_reasons", "assumptions", "notes", "formats", "columns")
+
+
+def frame_facts(f: pd.DataFrame, table: str) -> dict:
+    """What the quality report says of the kept rows: date range, counts, missing values."""
+    spec = TABLES[table]
+    dates = [c.name for c in spec.columns if c.kind in ("date", "datetime")]
+    facts: dict = {"date_min": None, "date_max": None}
+    if dates and len(f):
+        d = f[dates[0]]
+        facts["date_min"], facts["date_max"] = str(d.min().date()), str(d.max().date())
+    if table == "transactions":
+        facts["returns"] = int(f["is_return"].sum())
+        facts["non_positive_amounts"] = int((f["net_amount"] <= 0).sum())
+        facts["anonymous_sales"] = int(f["customer_id"].isna().sum())
+    facts["missing_values"] = {c: int(n) for c, n in f.isna().sum().items() if n}
+    return facts
+
+
+def merge_facts(a: dict | None, b: dict) -> dict:
+    """The facts of two blocks of one table, as if they had been one frame."""
+    if a is None:
+        return b
+    out = dict(a)
+    for k, v in b.items():
+        if k == "date_min":
+            out[k] = min(x for x in (a[k], v) if x is not None) if (a[k] or v) else None
+        elif k == "date_max":
+            out[k] = max(x for x in (a[k], v) if x is not None) if (a[k] or v) else None
+        elif k == "missing_values":
+            out[k] = {c: a[k].get(c, 0) + v.get(c, 0) for c in {**a[k], **v}}
+        else:
+            out[k] = a[k] + v
+    return out
+
 
 def _quality_row(res: TableResult) -> dict:
-    f = res.frame
-    spec = TABLES[res.table]
-    dates = [c.name for c in spec.columns if c.kind in ("date", "datetime")]
+    facts = res.facts if res.facts is not None else frame_facts(res.frame, res.table)
     row = {
         "table": res.table,
         "file": res.file,
-        **{k: v for k, v in res.stats.items() if k not in ("repair_reasons", "assumptions")},
+        **{k: v for k, v in res.stats.items() if k not in _NOT_COUNTS},
     }
     row.setdefault("orphans", 0)
-    if dates and len(f):
-        d = f[dates[0]]
-        row["date_min"], row["date_max"] = str(d.min().date()), str(d.max().date())
-    else:
-        row["date_min"] = row["date_max"] = None
-    if res.table == "transactions":
-        row["returns"] = int(f["is_return"].sum())
-        row["non_positive_amounts"] = int((f["net_amount"] <= 0).sum())
-        row["anonymous_sales"] = int(f["customer_id"].isna().sum())
+    row.update({k: v for k, v in facts.items() if k != "missing_values"})
     row["repair_reasons"] = res.stats.get("repair_reasons", {})
     row["assumptions"] = res.stats.get("assumptions", [])
     reasons: dict[str, int] = defaultdict(int)
@@ -38,7 +63,7 @@ def _quality_row(res: TableResult) -> dict:
         for part in str(r).split("; "):
             reasons[part] += 1
     row["reject_reasons"] = dict(reasons)
-    row["missing_values"] = {c: int(n) for c, n in f.isna().sum().items() if n}
+    row["missing_values"] = facts["missing_values"]
     return row
 
 
@@ -60,21 +85,34 @@ def issues_frame(issues: list[Issue]) -> pd.DataFrame:
     )
 
 
-def monthly_coverage(transactions: pd.DataFrame) -> pd.DataFrame:
+def monthly_coverage(transactions: pd.DataFrame | Path) -> pd.DataFrame:
     """Receipts, returns, identified share and net revenue per calendar month.
 
-    A gap or a sudden drop here usually means a missing export, not a business change.
+    ``transactions`` is the kept table as a frame, or its Parquet file (a large
+    export: counted in DuckDB without loading it).  A gap or a sudden drop here
+    usually means a missing export, not a business change.
     """
-    t = transactions
-    month = month_floor(t["ts"])
-    g = t.assign(month=month, identified=t["customer_id"].notna()).groupby("month")
-    out = g.agg(
-        receipts=("transaction_id", "size"),
-        returns=("is_return", "sum"),
-        identified_share=("identified", "mean"),
-        net_revenue=("net_amount", "sum"),
-    )
-    return out.reset_index()
+    import duckdb
+
+    from ..memory import duckdb_settings
+
+    con = duckdb.connect(config=duckdb_settings())
+    try:
+        if isinstance(transactions, pd.DataFrame):
+            cols = ["ts", "transaction_id", "is_return", "customer_id", "net_amount"]
+            con.register("tx", transactions[cols])
+        else:
+            con.execute(f"CREATE VIEW tx AS SELECT * FROM read_parquet('{transactions}')")
+        out = con.execute(
+            "SELECT date_trunc('month', ts) AS month, count(*) AS receipts, "
+            "sum(is_return::INT) AS returns, avg((customer_id IS NOT NULL)::DOUBLE) "
+            "AS identified_share, sum(net_amount) AS net_revenue FROM tx GROUP BY 1 ORDER BY 1"
+        ).df()
+    finally:
+        con.close()
+    out["month"] = out["month"].astype("datetime64[us]")
+    out["returns"] = out["returns"].astype("int64")
+    return out
 
 
 def quality_table(result) -> pd.DataFrame:

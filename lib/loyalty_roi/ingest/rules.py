@@ -150,27 +150,30 @@ def duplicates(frame: pd.DataFrame, spec, cols: dict[str, str], rej, file: str) 
     keyname = ", ".join(cols.get(k, k) for k in key)
     shared = frame.duplicated(subset=key, keep=False) & has_key
     if spec.name == "transactions" and shared.mean() >= LINE_ITEM_SHARE:
-        raise DataError(
-            Issue(
-                file,
-                keyname,
-                [],
-                f"{shared.mean():.0%} of rows share a receipt id ({keyname}) with another row: "
-                "these look like line items (several rows per receipt), not duplicates",
-                f"add 'aggregate: {{by: {keyname}}}' to table 'transactions' in the mapping to "
-                "add them up to one row per receipt — do not delete the rows, they are real sales",
-            )
-        )
+        raise line_items_error(file, keyname, shared.mean())
     exact = frame.duplicated(keep="first")
-    rej.add(
-        dup & exact,
-        keyname,
-        "exact duplicate row",
-        "remove the repeated row from the export",
-    )
-    rej.add(
-        dup & ~exact,
-        keyname,
-        "duplicate key with different values",
-        "ids must be unique: fix the source or de-duplicate the export",
+    rej.add(dup & exact, keyname, *EXACT_DUPLICATE)
+    rej.add(dup & ~exact, keyname, *KEY_DUPLICATE)
+
+
+# (rule, fix) of a row repeating an earlier row's key
+EXACT_DUPLICATE = ("exact duplicate row", "remove the repeated row from the export")
+KEY_DUPLICATE = (
+    "duplicate key with different values",
+    "ids must be unique: fix the source or de-duplicate the export",
+)
+
+
+def line_items_error(file: str, keyname: str, share: float) -> DataError:
+    """The error for receipts exported as line items (many rows share a receipt id)."""
+    return DataError(
+        Issue(
+            file,
+            keyname,
+            [],
+            f"{share:.0%} of rows share a receipt id ({keyname}) with another row: "
+            "these look like line items (several rows per receipt), not duplicates",
+            f"add 'aggregate: {{by: {keyname}}}' to table 'transactions' in the mapping to "
+            "add them up to one row per receipt — do not delete the rows, they are real sales",
+        )
     )

@@ -3,35 +3,60 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import tempfile
+import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from .. import safety
+from ..database import database_label, fingerprint, read_database
 from ..errors import DataError, Issue
-from ..memory import release_arrow_memory
+from ..memory import read_parquet, release_arrow_memory
 from ..processed import write_processed
 from ..schema import OPTIONAL_TABLES, REQUIRED_TABLES, TABLES, pa, validate
-from ..sources import (
-    database_label,
-    fingerprint,
-    load_mapping,
-    read_database,
-    read_source,
-    resolve_file,
-    sha256_file,
-)
+from ..sources import load_mapping, read_source, resolve_file, sha256_file
+from .blocks import BLOCK_ROWS, parse_blocks, streamable
+from .crossref import _orphans, customers_from_transactions
 from .parse import TableResult, parse_table
 from .quality import _quality_row
+
+
+class Tables(Mapping):
+    """The kept tables by name; a table ingested in blocks is read from its file when asked for."""
+
+    def __init__(self, results: dict[str, TableResult]):
+        self._frames = {k: r.frame for k, r in results.items() if r.path is None}
+        self._paths = {k: r.path for k, r in results.items() if r.path is not None}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name in self._paths:
+            return read_parquet(self._paths[name])
+        return self._frames[name]
+
+    def __iter__(self):
+        return iter([*self._frames, *self._paths])
+
+    def __len__(self) -> int:
+        return len(self._frames) + len(self._paths)
+
+    def source(self, name: str) -> pd.DataFrame | Path:
+        """The table as a frame, or the Parquet file of a table ingested in blocks."""
+        return self._paths.get(name, self._frames.get(name))
+
+    def moved(self, out_dir: Path) -> None:
+        """The files now live in ``out_dir`` (written there by ``write_processed``)."""
+        self._paths = {k: out_dir / f"{k}.parquet" for k in self._paths}
 
 
 @dataclass
 class IngestResult:
     """Everything one ingest run produced."""
 
-    tables: dict[str, pd.DataFrame]
+    tables: Tables
     quality: pd.DataFrame
     issues: list[Issue]
     missing_tables: list[str]
@@ -49,91 +74,6 @@ class IngestResult:
                 f"repaired {r.rows_repaired:>6,}  rejected {r.rows_rejected:>6,}"
             )
         return "\n".join(lines)
-
-
-def _isin(values: pd.Series, among: pd.Series) -> np.ndarray:
-    """``values.isin(among)`` for id columns, as an Arrow hash lookup (no Python objects)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if not (pd.api.types.is_string_dtype(values) and pd.api.types.is_string_dtype(among)):
-        return values.isin(among.dropna().unique()).to_numpy()
-    a = pa.array(values, type=pa.large_string(), from_pandas=True)
-    known = pa.array(among.dropna().unique(), type=pa.large_string(), from_pandas=True)
-    return pc.fill_null(pc.is_in(a, value_set=known), False).to_numpy(zero_copy_only=False)
-
-
-def _orphans(res: TableResult, col: str, parent: TableResult, pcol: str, target: str) -> None:
-    """Quarantine rows of ``res`` whose ``col`` is not among the parent's kept ``pcol`` values.
-
-    Rows whose parent exists but was itself quarantined are reported as such,
-    naming the parent's rule, so the fix points at the cause.
-    """
-    f = res.frame
-    vals = f[col]
-    orphan = vals.notna().to_numpy() & ~_isin(vals, parent.frame[pcol])
-    if not orphan.any():
-        return
-    quarantined = np.zeros(len(f), dtype=bool)
-    if parent.rejected_keys is not None and len(parent.rejected_keys):
-        quarantined = orphan & _isin(vals, parent.rejected_keys)
-    absent = orphan & ~quarantined
-    reasons = np.where(quarantined, f"{col}: its {target} row was quarantined", "")
-    reasons = np.where(absent, f"{col}: not found in {target}", reasons)
-    if absent.any():
-        res.issues.append(
-            Issue(
-                res.file,
-                col,
-                [int(x) for x in res.lines[absent]],
-                f"{absent.sum()} rows reference a {col} that is not in {target}",
-                f"add the missing ids to the {target} export, or check the id format",
-            )
-        )
-    if quarantined.any():
-        rules = sorted({i.rule for i in parent.issues})[:3]
-        res.issues.append(
-            Issue(
-                res.file,
-                col,
-                [int(x) for x in res.lines[quarantined]],
-                f"{quarantined.sum()} rows belong to a {col} whose {target} row was quarantined "
-                f"({'; '.join(rules)})",
-                f"fix the quarantined rows of {parent.file} (see its quarantine file); these rows "
-                "then come in with them",
-            )
-        )
-    lines = [int(x) for x in res.lines[orphan]]
-    rows = f.loc[orphan].astype(object)
-    rows.insert(0, "_line", lines)
-    rows.insert(1, "_reasons", reasons[orphan])
-    res.rejected = pd.concat([res.rejected.astype(object), rows], ignore_index=True)
-    res.frame = f.loc[~orphan].reset_index(drop=True)
-    res.lines = res.lines[~orphan]
-    res.stats["rows_kept"] -= int(orphan.sum())
-    res.stats["rows_rejected"] += int(orphan.sum())
-    res.stats["orphans"] = res.stats.get("orphans", 0) + int(orphan.sum())
-
-
-def customers_from_transactions(tx: pd.DataFrame):
-    """A customers source built from the receipts: first purchase date and most frequent store."""
-    from ..sources import SourceFrame
-
-    t = tx[tx["customer_id"].notna()]
-    g = t.groupby("customer_id", sort=True)
-    first = g["ts"].min().dt.normalize()
-    store = (
-        t.groupby(["customer_id", "store"])
-        .size()
-        .reset_index(name="n")
-        .sort_values(["customer_id", "n", "store"], ascending=[True, False, True])
-        .drop_duplicates("customer_id")
-        .set_index("customer_id")["store"]
-    )
-    df = pd.DataFrame({"customer_id": first.index, "first_seen": first.to_numpy()})
-    df["store"] = store.reindex(first.index).to_numpy()
-    label = "customers derived from transactions"
-    return SourceFrame(df, np.arange(1, len(df) + 1), label, {"format": "built from transactions"})
 
 
 def _export_size(raw_dir: Path, tm) -> int:
@@ -171,6 +111,7 @@ def ingest(
     future_tolerance_days: int = 1,
     earliest_date: dt.date = dt.date(1990, 1, 1),
     database_url: str | None = None,
+    block_rows: int = BLOCK_ROWS,
 ) -> IngestResult:
     """Ingest every mapped source file into canonical tables.
 
@@ -190,6 +131,9 @@ def ingest(
     database_url
         PostgreSQL URL for tables mapped with ``query`` or ``source_table``; it is
         only used to connect, never written or shown.
+    block_rows
+        An export with more rows is read in blocks of this size
+        (:mod:`loyalty_roi.ingest.blocks`); its kept rows go to a file, not memory.
 
     Raises
     ------
@@ -215,22 +159,71 @@ def ingest(
         if t not in maps
     ]
     results: dict[str, TableResult] = {}
-    # customers derived from transactions are built after them.  Read and parsed largest export
-    # first, so its parse (the run's peak) meets no other table in memory; results and
-    # problems are listed in the mapping's order all the same
+    staging = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp(prefix="ingest-"))
+    staged: list[Path] = []
+    try:
+        found, read = _read_all(
+            maps,
+            raw_dir,
+            mapping_name,
+            results,
+            staging,
+            staged,
+            database_url,
+            block_rows,
+            (salt, run_date, future_tolerance_days, earliest_date),
+        )
+        result = _finish(maps, results, found, read, problems, out_dir, max_reject_share, run_date)
+    except BaseException:
+        for f in staged:
+            f.unlink(missing_ok=True)
+        if out_dir is None:
+            shutil.rmtree(staging, ignore_errors=True)
+        raise
+    if out_dir is None and staged:  # the block tables' files live as long as the result
+        weakref.finalize(result, shutil.rmtree, staging, True)
+    elif out_dir is None:
+        shutil.rmtree(staging, ignore_errors=True)
+    return result
+
+
+def _read_all(
+    maps, raw_dir, mapping_name, results, staging, staged, database_url, block_rows, parse_args
+):
+    """Read and parse every mapped table into ``results``; problems by table, inputs read."""
     listed = sorted(maps, key=lambda t: maps[t].derive_from is not None)
+    stream = {
+        t: tm.file is not None and streamable(raw_dir / tm.file, tm, block_rows)
+        for t, tm in maps.items()
+    }
+    # customers derived from transactions are built after them; exports read in blocks
+    # after the tables they refer to; the others largest first, so the largest parse (the
+    # run's peak) meets no other table in memory
     order = sorted(
         maps.items(),
-        key=lambda kv: (kv[1].derive_from is not None, -_export_size(raw_dir, kv[1])),
+        key=lambda kv: (
+            kv[1].derive_from is not None,
+            stream[kv[0]],
+            -_export_size(raw_dir, kv[1]),
+        ),
     )
     found: dict[str, list[Issue]] = {t: [] for t in listed}
     read: dict[str, tuple[str, str]] = {}  # table -> (file, sha256)
     for tname, tm in order:  # every table is read, so one run lists every problem
         try:
+            if stream[tname]:
+                path = resolve_file(raw_dir, tm, mapping_name)
+                staged.append(staging / f".{tname}.blocks.parquet")
+                results[tname] = parse_blocks(
+                    path, tm, parse_args, staging, _block_check(tname, results), block_rows
+                )
+                read[tname] = (tm.file, sha256_file(path))
+                continue
             if tm.derive_from is not None:
                 if "transactions" not in results:
                     continue  # its problems are already listed
-                src = customers_from_transactions(results["transactions"].frame)
+                tx = results["transactions"]
+                src = customers_from_transactions(tx.path or tx.frame)
             elif tm.file is None:
                 src = _read_database(database_url, tm, mapping_name)
                 read[tname] = (src.file, fingerprint(src.df))
@@ -239,9 +232,7 @@ def ingest(
                 src = read_source(path, tm)
                 release_arrow_memory()  # what reading the file needed beyond the frame
                 read[tname] = (tm.file, sha256_file(path))
-            results[tname] = parse_table(
-                src, tm, salt, run_date, future_tolerance_days, earliest_date
-            )
+            results[tname] = parse_table(src, tm, *parse_args)
             src = None  # the raw export is not needed past its parse: never two in memory
             release_arrow_memory()
             if tm.derive_from is not None:
@@ -264,6 +255,44 @@ def ingest(
                     "if it is, report this as a bug with the file's header",
                 )
             )
+    return found, read
+
+
+def _block_check(tname: str, results: dict[str, TableResult]):
+    """The rules a block of ``tname`` needs from other tables: orphans, then the contract."""
+
+    def check(block: TableResult) -> None:
+        for col, target in TABLES[tname].references.items():
+            ttable, tcol = target.split(".")
+            if ttable in results:  # parsed before; a derived parent holds every id
+                parent = results[ttable]
+                _orphans(block, col, parent, tcol, f"{ttable} ({parent.file})")
+        _contract(block)
+
+    return check
+
+
+def _contract(res: TableResult) -> None:
+    """The canonical contract of the kept rows; a failure is a bug, said as such."""
+    try:
+        validate(res.frame, res.table)
+    except pa.errors.SchemaErrors as exc:  # a bug: parse_table should have caught it
+        checks = sorted({str(c) for c in exc.failure_cases.get("check", [])})[:3]
+        raise DataError(
+            Issue(
+                res.file,
+                None,
+                [],
+                f"the {res.table} table passed the row checks but fails the contract "
+                f"({', '.join(checks)}) — this is a bug in the workbook",
+                "report it with this message; meanwhile remove the rows the check names",
+            )
+        ) from None
+
+
+def _finish(maps, results, found, read, problems, out_dir, max_reject_share, run_date):
+    """Cross-table rules, the stop rules, the contract; the quality report; the files."""
+    listed = sorted(maps, key=lambda t: maps[t].derive_from is not None)
     problems += [i for t in listed for i in found[t]]
     if problems:
         raise DataError(problems)
@@ -271,6 +300,8 @@ def ingest(
     inputs = dict(read[t] for t in listed if t in read)
     # orphan references (after every table has been parsed)
     for tname, res in results.items():
+        if res.path is not None:
+            continue  # checked block by block
         for col, target in TABLES[tname].references.items():
             ttable, tcol = target.split(".")
             if ttable in results:
@@ -295,8 +326,12 @@ def ingest(
                 )
             )
             fatal.extend(i for i in res.issues if i not in fatal)
-    tx = results["transactions"].frame
-    if len(tx) and not (~tx["is_return"].astype(bool)).any():
+    tx = results["transactions"]
+    if tx.path is not None:
+        sales = tx.stats["rows_kept"] - tx.facts["returns"]
+    else:
+        sales = int((~tx.frame["is_return"].astype(bool)).sum())
+    if tx.stats["rows_kept"] and not sales:
         fatal.append(
             Issue(
                 results["transactions"].file,
@@ -308,30 +343,18 @@ def ingest(
         )
     if fatal:
         raise DataError(fatal)
-    # contract check of what is kept
-    for res in results.values():
-        try:
-            validate(res.frame, res.table)
-        except pa.errors.SchemaErrors as exc:  # a bug: parse_table should have caught it
-            checks = sorted({str(c) for c in exc.failure_cases.get("check", [])})[:3]
-            raise DataError(
-                Issue(
-                    res.file,
-                    None,
-                    [],
-                    f"the {res.table} table passed the row checks but fails the contract "
-                    f"({', '.join(checks)}) — this is a bug in the workbook",
-                    "report it with this message; meanwhile remove the rows the check names",
-                )
-            ) from None
+    for res in results.values():  # the contract of what is kept (blocks: checked already)
+        if res.path is None:
+            _contract(res)
     quality = pd.DataFrame([_quality_row(r) for r in results.values()])
     issues = [i for r in results.values() for i in r.issues]
-    tables = {k: r.frame for k, r in results.items()}
+    tables = Tables(results)
     missing = [t for t in OPTIONAL_TABLES if t not in tables]
     result = IngestResult(tables, quality, issues, missing, inputs)
     if out_dir is not None:
         write_processed(Path(out_dir), results, quality, issues, missing, inputs, run_date)
         result.out_dir = Path(out_dir)
+        tables.moved(Path(out_dir))
     return result
 
 
