@@ -16,7 +16,7 @@ def test_a_shared_artefact_is_built_once_and_read_back_identical(tiny_processed,
     again = artefacts.shared("panel", eng, tiny_processed, month)
     assert calls == []  # the second notebook reads, it does not query again
     pd.testing.assert_frame_equal(again, built)  # dtypes too: Int64, int32, str, datetime
-    pd.testing.assert_frame_equal(built, engine.customer_month_panel(eng, end=month))
+    pd.testing.assert_frame_equal(built, engine.customer_month_panel(eng, end=month, keys=True))
 
 
 def test_a_shared_artefact_gives_only_the_columns_asked_for_built_or_read(tiny_processed):
@@ -31,7 +31,7 @@ def test_a_shared_artefact_gives_only_the_columns_asked_for_built_or_read(tiny_p
         roi.PANEL_COLUMNS
     )  # built with only these: no tier or points work
     whole = artefacts.shared("panel", eng, tiny_processed, month)  # asks for more: built again
-    pd.testing.assert_frame_equal(whole, engine.customer_month_panel(eng, end=month))
+    pd.testing.assert_frame_equal(whole, engine.customer_month_panel(eng, end=month, keys=True))
     read = artefacts.shared("panel", eng, tiny_processed, month, columns=roi.PANEL_COLUMNS)
     pd.testing.assert_frame_equal(read, first)
     pd.testing.assert_frame_equal(read, whole[roi.PANEL_COLUMNS])

@@ -37,7 +37,9 @@ class Artefact:
 
 CATALOGUE: dict[str, Artefact] = {
     # shared engine results: built once per month by the first notebook that needs them
-    "panel": Artefact("parquet", "04", "customer × month panel (the matched DiD)", True),
+    "panel": Artefact(
+        "parquet", "04", "customer × month panel (the matched DiD), customers by number", True
+    ),
     "daily_purchases": Artefact(
         "parquet", "02–03", "per customer and day purchases (CLV input)", True
     ),
@@ -111,7 +113,8 @@ def _build(name: str, eng, month: str, columns: list[str] | None) -> pd.DataFram
     from . import engine
 
     if name == "panel":  # only the columns asked for: the engine skips the work of the others
-        return engine.customer_month_panel(eng, end=month, columns=columns)
+        # customers by number (engine.customer_keys): 4 bytes a row, not a text id
+        return engine.customer_month_panel(eng, end=month, columns=columns, keys=True)
     if name == "daily_purchases":
         return engine.daily_purchases(eng, end=month)
     if name == "store_totals":

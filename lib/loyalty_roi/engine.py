@@ -21,6 +21,16 @@ import pandas as pd
 
 from . import months
 from .backends import contract_table, spark_pandas_notice_silenced, spark_session
+from .engine_totals import (  # noqa: F401 - part of the engine's interface
+    _finish,
+    campaign_window_activity,
+    campaign_window_activity_expr,
+    daily_purchases,
+    data_months,
+    store_month_totals,
+    store_month_totals_expr,
+    tx_identified,
+)
 from .memory import collect, duckdb_settings, release_duckdb_cache
 from .schema import TABLES
 
@@ -118,21 +128,6 @@ def connect(processed_dir: str | Path, backend: str = "duckdb", spark=None, opti
     return eng
 
 
-def tx_identified(eng: Engine) -> ir.Table:
-    """Receipts of identified customers, with their month index ``mi``."""
-    tx = eng.table("transactions")
-    return tx.filter(tx.customer_id.notnull()).mutate(mi=months.index_expr(tx.ts))
-
-
-def data_months(eng: Engine) -> tuple[int, int]:
-    """First and last month index with transactions."""
-    tx = eng.table("transactions")
-    r = eng.execute(
-        tx.aggregate(lo=months.index_expr(tx.ts).min(), hi=months.index_expr(tx.ts).max())
-    )
-    return int(r["lo"].iloc[0]), int(r["hi"].iloc[0])
-
-
 # the customer × month panel's columns, in order (the contract its consumers and tests read)
 PANEL_COLUMNS = (
     "customer_id",
@@ -171,7 +166,16 @@ def customer_months(eng: Engine) -> ir.Table:
     )
 
 
-def customer_month_panel_expr(eng: Engine, start_mi: int, end_mi: int) -> ir.Table:
+def customer_keys(eng: Engine, column: str) -> pd.Series:
+    """A customers column indexed by the numbers of a ``keys=True`` panel (0, 1, … in id order)."""
+    cust = eng.table("customers").select("customer_id", column)
+    df = eng.execute(cust.order_by("customer_id"))
+    return pd.Series(df[column].to_numpy(), index=pd.RangeIndex(len(df)), name=column)
+
+
+def customer_month_panel_expr(
+    eng: Engine, start_mi: int, end_mi: int, keys: bool = False
+) -> ir.Table:
     """Ibis expression of the dense customer × month panel (see :func:`customer_month_panel`)."""
     tx = tx_identified(eng)
     tx = tx.filter((tx.mi >= start_mi) & (tx.mi <= end_mi))
@@ -185,6 +189,8 @@ def customer_month_panel_expr(eng: Engine, start_mi: int, end_mi: int) -> ir.Tab
         return_amount=tx.is_return.ifelse(tx.net_amount, 0.0).sum(),
     )
     c = customer_months(eng)
+    if keys:  # each customer's number in id order, carried by the grid (not joined per row)
+        c = c.mutate(key=(ibis.row_number().over(order_by=c.customer_id)).cast("int32"))
     month_grid = ibis.range(start_mi, end_mi + 1).unnest().name("mi").as_table()
     grid = c.cross_join(month_grid)
     grid = grid.filter(grid.mi >= grid.first_mi)
@@ -254,20 +260,17 @@ def customer_month_panel_expr(eng: Engine, start_mi: int, end_mi: int) -> ir.Tab
         "point_events",
     )
     p = p.mutate(**{c: p[c].cast("int32") for c in counts})
+    if keys:
+        p = p.mutate(customer_id=p.key)
     return p.select(*PANEL_COLUMNS).order_by(["customer_id", "mi"])
 
 
-def _finish(df: pd.DataFrame, keys: list[str] | None) -> pd.DataFrame:
-    """Sort by ``keys`` (``None``: the engine already sorted it) and add ``month`` after ``mi``."""
-    if keys:
-        df = df.sort_values(keys, kind="stable").reset_index(drop=True)
-    if "mi" in df.columns:
-        df.insert(df.columns.get_loc("mi") + 1, "month", months.from_index(df["mi"]))
-    return df
-
-
 def customer_month_panel(
-    eng: Engine, start: str | None = None, end: str | None = None, columns: list[str] | None = None
+    eng: Engine,
+    start: str | None = None,
+    end: str | None = None,
+    columns: list[str] | None = None,
+    keys: bool = False,
 ) -> pd.DataFrame:
     """Customer × month panel, dense from each customer's first month (or ``start``) to ``end``.
 
@@ -278,11 +281,13 @@ def customer_month_panel(
     (enrolled by that month), ``months_since_enrollment``, ``tier`` (as of the
     month, members only).  ``columns``: only these (the engine then skips the
     work of the others: the tier and points joins take two thirds of the time).
+    ``keys``: ``customer_id`` holds each customer's number in id order
+    (:func:`customer_keys`), 4 bytes instead of a text id in every row.
     """
     lo, hi = data_months(eng)
     start_mi = months.index(start) if start else lo
     end_mi = months.index(end) if end else hi
-    expr = customer_month_panel_expr(eng, start_mi, end_mi)
+    expr = customer_month_panel_expr(eng, start_mi, end_mi, keys)
     if columns is not None:  # the keys always
         expr = expr.select(*[c for c in PANEL_COLUMNS if c in {*columns, "customer_id", "mi"}])
     df = eng.execute(expr, large=True)
@@ -390,71 +395,6 @@ def cohort_pivot(long: pd.DataFrame) -> pd.DataFrame:
     return piv
 
 
-def store_month_totals_expr(eng: Engine) -> ir.Table:
-    """Ibis expression of :func:`store_month_totals`."""
-    tx = eng.table("transactions")
-    tx = tx.mutate(mi=months.index_expr(tx.ts))
-    return tx.group_by(["store", "channel", "mi"]).aggregate(
-        receipts=tx.is_return.ifelse(0, 1).sum().cast("int64"),
-        revenue=tx.net_amount.sum(),
-        discounts=tx.discount.sum(),
-        returns=tx.is_return.ifelse(1, 0).sum().cast("int64"),
-        customers=tx.customer_id.nunique().cast("int64"),
-        anonymous_receipts=tx.customer_id.isnull().ifelse(1, 0).sum().cast("int64"),
-    )
-
-
-def store_month_totals(eng: Engine) -> pd.DataFrame:
-    """Receipts, net revenue, discounts, returns, distinct and anonymous customers per store, channel and month."""
-    return _finish(eng.execute(store_month_totals_expr(eng)), ["store", "channel", "mi"])
-
-
 def engine_from_config(cfg, spark=None) -> Engine:
     """Connect to the processed tables with the backend and its settings from the config."""
     return connect(cfg.data.processed_path, cfg.engine.backend, spark=spark, options=cfg.engine)
-
-
-def campaign_window_activity_expr(eng: Engine) -> ir.Table:
-    """Ibis expression of :func:`campaign_window_activity`."""
-    cc, camp = eng.table("campaign_contacts"), eng.table("campaigns")
-    tx = eng.table("transactions")
-    tx = tx.filter(tx.customer_id.notnull())
-    c = cc.inner_join(camp, "campaign_id")
-    c = c.select("campaign_id", "customer_id", "is_holdout", "start", "end")
-    t = tx.select(
-        tx_customer=tx.customer_id, ts=tx.ts, is_return=tx.is_return, net_amount=tx.net_amount
-    )
-    j = c.left_join(
-        t, [c.customer_id == t.tx_customer, t.ts >= c.start, t.ts < c.end + ibis.interval(days=1)]
-    )
-    g = j.group_by(["campaign_id", "customer_id", "is_holdout"]).aggregate(
-        orders=j.is_return.notnull().ifelse(j.is_return.ifelse(0, 1), 0).sum().cast("int64"),
-        revenue=j.net_amount.fill_null(0.0).sum(),
-    )
-    return g
-
-
-def campaign_window_activity(eng: Engine) -> pd.DataFrame:
-    """Orders and net revenue of every campaign contact inside the campaign window.
-
-    One row per ``campaign_id, customer_id`` with ``is_holdout``, ``orders``
-    (receipts that are not returns, from ``start`` to the end of ``end``) and
-    ``revenue`` (net, returns deducted).  Needs ``campaigns`` and ``campaign_contacts``.
-    """
-    df = eng.execute(campaign_window_activity_expr(eng))
-    return df.sort_values(["campaign_id", "customer_id"], kind="stable").reset_index(drop=True)
-
-
-def daily_purchases(eng: Engine, end: str | None = None) -> pd.DataFrame:
-    """Purchase days per identified customer: ``customer_id, date, amount`` (net of the day's sales).
-
-    Returns are left out, as in the CLV literature (a return is not a purchase).
-    """
-    tx = tx_identified(eng)
-    end_mi = months.index(end) if end else data_months(eng)[1]
-    s = tx.filter(~tx.is_return & (tx.mi <= end_mi))
-    s = s.mutate(date=s.ts.truncate("D"))
-    df = eng.execute(
-        s.group_by(["customer_id", "date"]).aggregate(amount=s.net_amount.sum()), large=True
-    )
-    return df.sort_values(["customer_id", "date"], kind="stable").reset_index(drop=True)
