@@ -84,41 +84,20 @@ def redemption_by_cohort(ledger: pd.DataFrame) -> pd.DataFrame:
     cust = pd.Index(led["customer_id"].unique())
     ci = cust.get_indexer(led["customer_id"])
     ti = led["month"].map(mi).to_numpy()
-    N = len(cust)
-
-    def mat(kind, sign=1):
-        a = np.zeros((N, M))
-        sel = (
-            (led["type"] == kind).to_numpy()
-            if kind != "earn+"
-            else (
-                (led["type"] == "earn") | ((led["type"] == "adjust") & (led["points"] > 0))
-            ).to_numpy()
-        )
-        np.add.at(a, (ci[sel], ti[sel]), sign * led["points"].to_numpy()[sel])
-        return a
-
-    earned = mat("earn+")  # positive adjustments join the month's cohort
-    redeemed = mat("redeem", -1)
-    expired = mat("expire", -1)
-    neg_adj = np.zeros((N, M))
-    sel = ((led["type"] == "adjust") & (led["points"] < 0)).to_numpy()
-    np.add.at(neg_adj, (ci[sel], ti[sel]), -led["points"].to_numpy()[sel])
-    # queue positions: cohort c occupies [E(c−1), E(c)); each month redemptions, then expiries
-    # (then negative adjustments) consume the oldest positions first
-    e_cum = np.cumsum(earned, axis=1)
-    e_lo = e_cum - earned
-    cons_before = np.cumsum(redeemed + expired + neg_adj, axis=1) - (redeemed + expired + neg_adj)
-    r_hi = cons_before + redeemed
-    x_hi = r_hi + expired
+    ty, pts = led["type"].to_numpy(), led["points"].to_numpy()
+    del led
     red_by = np.zeros((M, M))  # [cohort, month] redeemed from cohort in month
     exp_by = np.zeros((M, M))
-    for t in range(M):
-        lo_r, hi_r = cons_before[:, t : t + 1], r_hi[:, t : t + 1]
-        red_by[:, t] = np.clip(np.minimum(hi_r, e_cum) - np.maximum(lo_r, e_lo), 0, None).sum(0)
-        lo_x, hi_x = r_hi[:, t : t + 1], x_hi[:, t : t + 1]
-        exp_by[:, t] = np.clip(np.minimum(hi_x, e_cum) - np.maximum(lo_x, e_lo), 0, None).sum(0)
-    issued = earned.sum(0)
+    issued = np.zeros(M)
+    # customers in chunks: each customer's queue is its own, the cohort sums add up over
+    # chunks, and the arrays stay chunk × months (at 6M members × 36 months whole: 16 GiB)
+    order = np.argsort(ci, kind="stable")
+    ci, ti, ty, pts = ci[order], ti[order], ty[order], pts[order]
+    bounds = np.searchsorted(ci, np.arange(0, len(cust) + FIFO_CHUNK, FIFO_CHUNK))
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        if lo == hi:
+            continue
+        _fifo_chunk(ci[lo:hi] - ci[lo], ti[lo:hi], ty[lo:hi], pts[lo:hi], M, red_by, exp_by, issued)
     rows = []
     for c in range(M):
         if issued[c] <= 0:
@@ -139,6 +118,40 @@ def redemption_by_cohort(ledger: pd.DataFrame) -> pd.DataFrame:
     out["redeemed_share"] = out["redeemed_cum"] / out["issued"]
     out["expired_share"] = out["expired_cum"] / out["issued"]
     return out
+
+
+FIFO_CHUNK = (
+    250_000  # customers per chunk of the FIFO queues: 36 months × 8 bytes × 9 arrays ≈ 0.6 GiB
+)
+
+
+def _fifo_chunk(ci, ti, ty, pts, M, red_by, exp_by, issued) -> None:
+    """Add one chunk of customers' FIFO consumption to the cohort × month sums (in place)."""
+    N = int(ci.max()) + 1
+
+    def mat(sel, sign=1):
+        a = np.zeros((N, M))
+        np.add.at(a, (ci[sel], ti[sel]), sign * pts[sel])
+        return a
+
+    earned = mat((ty == "earn") | ((ty == "adjust") & (pts > 0)))  # positive adjustments join
+    redeemed = mat(ty == "redeem", -1)
+    expired = mat(ty == "expire", -1)
+    neg_adj = mat((ty == "adjust") & (pts < 0), -1)
+    # queue positions: cohort c occupies [E(c−1), E(c)); each month redemptions, then expiries
+    # (then negative adjustments) consume the oldest positions first
+    e_cum = np.cumsum(earned, axis=1)
+    e_lo = e_cum - earned
+    used = redeemed + expired + neg_adj
+    cons_before = np.cumsum(used, axis=1) - used
+    r_hi = cons_before + redeemed
+    x_hi = r_hi + expired
+    for t in range(M):
+        lo_r, hi_r = cons_before[:, t : t + 1], r_hi[:, t : t + 1]
+        red_by[:, t] += np.clip(np.minimum(hi_r, e_cum) - np.maximum(lo_r, e_lo), 0, None).sum(0)
+        lo_x, hi_x = r_hi[:, t : t + 1], x_hi[:, t : t + 1]
+        exp_by[:, t] += np.clip(np.minimum(hi_x, e_cum) - np.maximum(lo_x, e_lo), 0, None).sum(0)
+    issued += earned.sum(0)
 
 
 def ultimate_redemption(curves: pd.DataFrame, expiry_months: int | None = None) -> pd.DataFrame:
