@@ -50,6 +50,8 @@ def config_for(size: str) -> Path:
         mapping = {"tables": {t: {"file": f"{t}.parquet"} for t in TABLES}}
         (w / "mapping.yml").write_text(yaml.safe_dump(mapping), encoding="utf-8")
         base["data"].update(source="files", raw_dir=str(raw), mapping=str(w / "mapping.yml"))
+        if int(size.rstrip("M")) >= 100:  # 6M customers: RFM and CLV summaries need a larger
+            base.setdefault("engine", {})["memory_share"] = 0.25  # engine than 5 % of RAM
     cfg = w / "config.yml"
     cfg.write_text(yaml.safe_dump(base, sort_keys=False), encoding="utf-8")
     return cfg

@@ -247,3 +247,39 @@ def kpi_month_counts(panel: pd.DataFrame, rolling: int, window: int) -> pd.DataF
     out["both"] = (in_prev & in_cur).groupby(by).sum()
     out.index.name = "month"
     return out
+
+
+def clv_summary(t: dict[str, pd.DataFrame], calibration_end, observation_end=None) -> pd.DataFrame:
+    """BG/NBD inputs the pandas way (the workbook's code before 2026-11-24): purchase days
+    from the receipts, then frequency, recency, T, mean repeat spend and holdout purchases."""
+    tx = t["transactions"]
+    last = pd.Timestamp(observation_end if observation_end is not None else calibration_end)
+    s = tx[tx["customer_id"].notna() & ~tx["is_return"] & (tx["ts"] < last.normalize() + pd.offsets.MonthBegin(1))]
+    daily = (
+        s.assign(date=s["ts"].dt.normalize())
+        .groupby(["customer_id", "date"], as_index=False)["net_amount"]
+        .sum()
+        .rename(columns={"net_amount": "amount"})
+    )
+    cal_end = pd.Timestamp(calibration_end).normalize()
+    cal = daily[daily["date"] <= cal_end].sort_values(["customer_id", "date"], kind="stable")
+    g = cal.groupby("customer_id")
+    first, last_day, n = g["date"].min(), g["date"].max(), g.size()
+    mv = cal[g.cumcount() > 0].groupby("customer_id")["amount"].mean()
+    out = pd.DataFrame(
+        {
+            "frequency": (n - 1).astype("int64"),
+            "recency": (last_day - first).dt.days / 7.0,
+            "T": (cal_end - first).dt.days / 7.0,
+            "monetary_value": mv.reindex(n.index).fillna(0.0),
+            "first_purchase": first.astype("datetime64[us]"),
+        }
+    )
+    if observation_end is not None:
+        obs_end = pd.Timestamp(observation_end).normalize()
+        hold = daily[(daily["date"] > cal_end) & (daily["date"] <= obs_end)]
+        out["holdout_purchases"] = (
+            hold.groupby("customer_id").size().reindex(out.index).fillna(0).astype("int64")
+        )
+        out["holdout_weeks"] = (obs_end - cal_end).days / 7.0
+    return out.rename_axis("customer_id").reset_index()

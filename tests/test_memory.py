@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from loyalty_roi import memory
 from loyalty_roi.ingest.parse import _take_rows
@@ -87,3 +88,26 @@ def test_text_values_share_clean_text_and_equal_the_stripped_reading():
         assert missing.tolist() == (t == "").tolist()
     obj = pd.Series(["a ", None], dtype=object)  # not Arrow text: stripped the plain way
     assert text_values(obj)[0].tolist()[0] == "a" and text_values(obj)[1].tolist() == [False, True]
+
+
+def test_the_engine_out_of_memory_says_which_setting_to_raise():
+    """At 100M receipts the RFM summary of 6M customers hit DuckDB's default 1.1 GiB limit and the
+    notebook showed DuckDB's exception; it now names the config setting."""
+    import duckdb
+    import ibis
+
+    from loyalty_roi.errors import ConfigError
+
+    class Session:
+        def sql(self, _):
+            raise duckdb.OutOfMemoryException("could not allocate block of size 256.0 KiB")
+
+    class Eng:
+        backend, memory_limit, session = "duckdb", "1126MiB", Session()
+
+        def sql(self, expr):
+            return "SELECT 1"
+
+    expr = ibis.table({"a": "int64"}, name="t")  # never run: the session fails first
+    with pytest.raises(ConfigError, match=r"memory limit \(1126MiB\).*engine.memory_share"):
+        memory.collect(Eng(), expr)

@@ -1,7 +1,7 @@
 """The artefact catalogue: every result a notebook keeps for another, by name, in one place.
 
 A monthly run builds each shared artefact once and the other notebooks read it:
-the customer × month panel, daily purchases and store totals are computed by the
+the customer × month panel, the CLV summary and store totals are computed by the
 engine in the first notebook that needs them (:func:`shared`) and read back by
 the next ones; per-customer results (segments, CLV, the target list), the KPI
 scorecard, the P&L and the report summary are saved by the notebook that makes
@@ -40,8 +40,8 @@ CATALOGUE: dict[str, Artefact] = {
     "panel": Artefact(
         "parquet", "04", "customer × month panel (the matched DiD), customers by number", True
     ),
-    "daily_purchases": Artefact(
-        "parquet", "02–03", "per customer and day purchases (CLV input)", True
+    "clv_summary": Artefact(
+        "parquet", "02–03", "frequency, recency, T and spend per customer (CLV input)", True
     ),
     "store_totals": Artefact(
         "parquet", "03–04", "receipts and revenue per store, channel, month", True
@@ -115,8 +115,10 @@ def _build(name: str, eng, month: str, columns: list[str] | None) -> pd.DataFram
     if name == "panel":  # only the columns asked for: the engine skips the work of the others
         # customers by number (engine.customer_keys): 4 bytes a row, not a text id
         return engine.customer_month_panel(eng, end=month, columns=columns, keys=True)
-    if name == "daily_purchases":
-        return engine.daily_purchases(eng, end=month)
+    if name == "clv_summary":
+        from . import clv, months
+
+        return clv.summary_from_engine(eng, months.end(month))
     if name == "store_totals":
         return engine.store_month_totals(eng)
     raise KeyError(f"'{name}' is not built by the engine")

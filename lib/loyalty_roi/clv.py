@@ -1,7 +1,8 @@
 """Probabilistic customer lifetime value: BG/NBD + Gamma-Gamma (PyMC-Marketing).
 
-* :func:`summary_from_daily` — frequency / recency / T (weeks) and the mean
-  repeat-purchase value per customer from daily purchase totals;
+* :func:`summary_expr` — frequency / recency / T (weeks) and the mean
+  repeat-purchase value per customer from purchase days, computed by the
+  engine (:func:`summary_from_engine`) or on a frame (:func:`summary_from_daily`);
 * :func:`fit` — BG/NBD and Gamma-Gamma by maximum a posteriori with flat
   priors, which equals maximum likelihood (reproduces the published CDNOW
   estimates, see ``tests/test_clv.py``);
@@ -34,51 +35,88 @@ def _import_models():
     return Prior, BetaGeoModel, GammaGammaModel
 
 
-def summary_from_daily(
-    daily: pd.DataFrame, calibration_end: pd.Timestamp, observation_end: pd.Timestamp | None = None
-) -> pd.DataFrame:
-    """Per-customer BG/NBD inputs from daily purchase totals.
+def summary_expr(days, calibration_end, observation_end=None):
+    """Ibis expression of the per-customer BG/NBD inputs from purchase days.
 
     Parameters
     ----------
-    daily
-        ``customer_id, date, amount`` — one row per customer and purchase day.
+    days
+        Ibis table ``customer_id, date, amount``: one row per customer and purchase day.
     calibration_end
         Last day of the calibration period (inclusive).
     observation_end
         Last day of the holdout (inclusive); adds ``holdout_purchases`` (purchase
         days after ``calibration_end``) and ``holdout_weeks``.
 
-    Returns
-    -------
-    DataFrame with ``customer_id, frequency`` (repeat purchase days),
+    The result has ``customer_id, frequency`` (repeat purchase days),
     ``recency`` and ``T`` (weeks from the first purchase to the last / to the
-    end of calibration) and ``monetary_value`` (mean amount of the repeat
-    purchase days; 0 without repeats) — the conventions of Fader, Hardie & Lee (2005).
+    end of calibration), ``monetary_value`` (mean amount of the repeat purchase
+    days; 0 without repeats) — the conventions of Fader, Hardie & Lee (2005) —
+    and ``first_purchase``; sorted by ``customer_id``.
     """
+    import ibis
+
     cal_end = pd.Timestamp(calibration_end).normalize()
-    d = daily.assign(date=pd.to_datetime(daily["date"]).dt.normalize())
-    cal = d[d["date"] <= cal_end].sort_values(["customer_id", "date"], kind="stable")
-    g = cal.groupby("customer_id")
-    first, last, n = g["date"].min(), g["date"].max(), g.size()
-    rep = cal[g.cumcount() > 0]
-    mv = rep.groupby("customer_id")["amount"].mean()
-    out = pd.DataFrame(
-        {
-            "frequency": (n - 1).astype("int64"),
-            "recency": (last - first).dt.days / WEEK_DAYS,
-            "T": (cal_end - first).dt.days / WEEK_DAYS,
-            "monetary_value": mv.reindex(n.index).fillna(0.0),
-        }
+    cal = days.filter(days.date <= cal_end)
+    g = cal.group_by("customer_id").aggregate(
+        n=cal.count(),
+        first=cal.date.min(),
+        last=cal.date.max(),
+        total=cal.amount.sum(),
+        first_amount=cal.amount.argmin(cal.date),  # one row per day: the first day's amount
+    )
+    end = ibis.literal(cal_end.date())
+    out = g.select(
+        "customer_id",
+        frequency=(g.n - 1).cast("int64"),
+        recency=g.last.date().delta(g.first.date(), unit="day").cast("float64") / WEEK_DAYS,
+        T=end.delta(g.first.date(), unit="day").cast("float64") / WEEK_DAYS,
+        monetary_value=(g.n > 1).ifelse((g.total - g.first_amount) / (g.n - 1), 0.0),
+        first_purchase=g.first,
     )
     if observation_end is not None:
         obs_end = pd.Timestamp(observation_end).normalize()
-        hold = d[(d["date"] > cal_end) & (d["date"] <= obs_end)]
-        out["holdout_purchases"] = (
-            hold.groupby("customer_id").size().reindex(out.index).fillna(0).astype("int64")
-        )
-        out["holdout_weeks"] = (obs_end - cal_end).days / WEEK_DAYS
-    return out.rename_axis("customer_id").reset_index()
+        h = days.filter((days.date > cal_end) & (days.date <= obs_end))
+        hc = h.group_by(h.customer_id.name("h_customer")).aggregate(h_n=h.count())
+        out = out.left_join(hc, out.customer_id == hc.h_customer).drop("h_customer")
+        out = out.mutate(
+            holdout_purchases=out.h_n.fill_null(0).cast("int64"),
+            holdout_weeks=ibis.literal((obs_end - cal_end).days / WEEK_DAYS),
+        ).drop("h_n")
+    return out.order_by("customer_id")
+
+
+def summary_from_daily(
+    daily: pd.DataFrame, calibration_end: pd.Timestamp, observation_end: pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """:func:`summary_expr` of purchase days held in memory (``customer_id, date, amount``)."""
+    import ibis
+    import pyarrow as pa
+
+    d = daily[["customer_id", "date", "amount"]].assign(
+        date=pd.to_datetime(daily["date"]).dt.normalize()
+    )
+    days = ibis.memtable(pa.Table.from_pandas(d, preserve_index=False))  # Arrow, not pandas:
+    expr = summary_expr(days, calibration_end, observation_end)  # ibis warns on pandas 3's str
+    return _summary_frame(expr.to_pyarrow().to_pandas())
+
+
+def summary_from_engine(eng, calibration_end, observation_end=None) -> pd.DataFrame:
+    """:func:`summary_expr` computed by the engine from the receipts (returns are no purchases).
+
+    Only the per-customer summary leaves the engine: at 100M receipts the
+    purchase days would be 100M rows in pandas.
+    """
+    from .engine_totals import purchase_days
+
+    last = observation_end if observation_end is not None else calibration_end
+    days = purchase_days(eng, months.index(pd.Timestamp(last).strftime("%Y-%m")))
+    return _summary_frame(eng.execute(summary_expr(days, calibration_end, observation_end)))
+
+
+def _summary_frame(df: pd.DataFrame) -> pd.DataFrame:
+    df["first_purchase"] = pd.to_datetime(df["first_purchase"]).astype("datetime64[us]")
+    return df.reset_index(drop=True)
 
 
 @dataclass
@@ -226,22 +264,24 @@ def clv_by(clv: pd.DataFrame, labels: pd.DataFrame, by: str) -> pd.DataFrame:
     return out
 
 
-def clv_for_month(
-    daily: pd.DataFrame, month_end: pd.Timestamp, finance
-) -> tuple[ClvFit, pd.DataFrame]:
-    """Fit on all purchases up to ``month_end`` and return expected CLV per customer (gross margin)."""
-    f = fit(summary_from_daily(daily, month_end))
+def clv_for_month(summary: pd.DataFrame, finance) -> tuple[ClvFit, pd.DataFrame]:
+    """Fit on a month's summary (all purchases up to its end) and return CLV per customer.
+
+    ``summary``: :func:`summary_from_engine` (or :func:`summary_from_daily`) with
+    the month's last day as calibration end; the CLV is gross margin, discounted.
+    """
+    f = fit(summary)
     return f, customer_clv(
         f, finance.clv_horizon_months, finance.discount_rate, finance.gross_margin
     )
 
 
 def validate_for_month(
-    daily: pd.DataFrame, month_end: pd.Timestamp, holdout_months: int = 6
+    eng, month_end: pd.Timestamp, holdout_months: int = 6
 ) -> tuple[pd.DataFrame, dict]:
     """Calibrate up to ``holdout_months`` before ``month_end``, check the prediction for the holdout."""
     cal_end = months.end(pd.Timestamp(month_end) - pd.DateOffset(months=holdout_months))
-    s = summary_from_daily(daily, cal_end, month_end)
+    s = summary_from_engine(eng, cal_end, month_end)
     f = fit(s, spend=False)
     tab, err = holdout_validation(s, f)
     err["calibration_end"] = str(cal_end.date())
@@ -249,12 +289,16 @@ def validate_for_month(
 
 
 def validation_unavailable(
-    daily: pd.DataFrame, month_end: pd.Timestamp, holdout_months: int = 6
+    summary: pd.DataFrame, month_end: pd.Timestamp, holdout_months: int = 6
 ) -> str | None:
-    """Why the holdout check cannot run on this data (too little history), or None."""
-    if daily.empty:
+    """Why the holdout check cannot run on this data (too little history), or None.
+
+    ``summary``: the month's :func:`summary_from_engine` (its first purchases).
+    """
+    if summary.empty:
         return "Not available: there are no identified purchases to fit the CLV model on."
-    have = months.between(pd.Timestamp(daily["date"].min()), pd.Timestamp(month_end)) + 1
+    first = pd.Timestamp(summary["first_purchase"].min())
+    have = months.between(first, pd.Timestamp(month_end)) + 1
     need = 2 * holdout_months
     if have < need:
         return (

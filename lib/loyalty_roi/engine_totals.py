@@ -1,6 +1,6 @@
 """The engine's small pieces: identified receipts, data months, totals, purchase days.
 
-Store totals, campaign-window activity and purchase days per customer.
+Store totals, campaign-window activity and the purchase days of each customer.
 
 Ibis expressions like the panel's, returned as pandas frames; used through
 :mod:`loyalty_roi.engine` (``engine.store_month_totals`` …), which imports them.
@@ -90,16 +90,13 @@ def campaign_window_activity(eng) -> pd.DataFrame:
     return df.sort_values(["campaign_id", "customer_id"], kind="stable").reset_index(drop=True)
 
 
-def daily_purchases(eng, end: str | None = None) -> pd.DataFrame:
-    """Purchase days per identified customer: ``customer_id, date, amount`` (net of the day's sales).
+def purchase_days(eng, end_mi: int) -> ir.Table:
+    """Ibis table of purchase days up to month index ``end_mi``: ``customer_id, date, amount``.
 
-    Returns are left out, as in the CLV literature (a return is not a purchase).
+    ``amount`` is the day's net sales; returns are left out, as in the CLV
+    literature (a return is not a purchase).
     """
     tx = tx_identified(eng)
-    end_mi = months.index(end) if end else data_months(eng)[1]
     s = tx.filter(~tx.is_return & (tx.mi <= end_mi))
     s = s.mutate(date=s.ts.truncate("D"))
-    df = eng.execute(
-        s.group_by(["customer_id", "date"]).aggregate(amount=s.net_amount.sum()), large=True
-    )
-    return df.sort_values(["customer_id", "date"], kind="stable").reset_index(drop=True)
+    return s.group_by(["customer_id", "date"]).aggregate(amount=s.net_amount.sum())

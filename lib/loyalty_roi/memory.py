@@ -150,11 +150,22 @@ def collect(eng, expr, large: bool = False) -> pd.DataFrame:
     from ibis.formats.pyarrow import PyArrowData
 
     started = time.perf_counter()
-    if large and eng.backend == "duckdb":
-        table = duckdb_result_via_parquet(eng.session, eng.sql(expr))
-    else:
-        query = eng.session.sql(eng.sql(expr))
-        table = query.toArrow() if eng.backend == "pyspark" else query.to_arrow_table()
+    try:
+        if large and eng.backend == "duckdb":
+            table = duckdb_result_via_parquet(eng.session, eng.sql(expr))
+        else:
+            query = eng.session.sql(eng.sql(expr))
+            table = query.toArrow() if eng.backend == "pyspark" else query.to_arrow_table()
+    except Exception as exc:
+        if type(exc).__name__ != "OutOfMemoryException":
+            raise
+        from .errors import ConfigError
+
+        raise ConfigError(
+            f"the engine ran out of its memory limit ({eng.memory_limit}) on this data — fix: "
+            "give it more with engine.memory_share (e.g. 0.25) or engine.memory_limit (e.g. 6GB) "
+            "in the config; it spills to disk within that limit"
+        ) from None
     big = table.nbytes > RELEASE_AFTER_BYTES
     # a long query worked through a lot of memory even when its result is small
     if big or time.perf_counter() - started > RELEASE_AFTER_SECONDS:

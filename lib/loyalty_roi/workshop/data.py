@@ -102,9 +102,7 @@ def _rfm() -> pd.DataFrame:
 def _clv() -> pd.DataFrame:
     ws = load()
     _, customer_clv = clv.clv_for_month(
-        engine.daily_purchases(ws.engine, end=ws.month),
-        months.end(ws.month),
-        ws.cfg.finance,
+        clv.summary_from_engine(ws.engine, months.end(ws.month)), ws.cfg.finance
     )
     return customer_clv.merge(_rfm()[["customer_id", "segment", "monetary"]], on="customer_id")
 

@@ -22,14 +22,13 @@ GOALS = [
 CELLS = [
     md(
         "## Fit the models\n\n"
-        "`clv.clv_for_month` fits BG/NBD + Gamma-Gamma on the daily purchases up to the analysis "
+        "`clv.clv_for_month` fits BG/NBD + Gamma-Gamma on each customer's purchase days up to the analysis "
         "month and returns the expected gross-margin CLV per customer over the configured "
         "horizon (24 months, discounted). It takes about half a minute."
     ),
     code(
-        "fit, customer_clv = clv.clv_for_month(\n"
-        "    engine.daily_purchases(ws.engine, end=ws.month), months.end(ws.month), ws.cfg.finance\n"
-        ")\n"
+        "summary = clv.summary_from_engine(ws.engine, months.end(ws.month))\n"
+        "fit, customer_clv = clv.clv_for_month(summary, ws.cfg.finance)\n"
         "scored = segments.rfm_scores(engine.rfm_summary(ws.engine, as_of=ws.month))\n"
         "clv_seg = customer_clv.merge(scored[['customer_id', 'segment', 'monetary']], on='customer_id')\n"
         "clv_seg[['clv', 'monetary']].describe().round(1)"
