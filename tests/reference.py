@@ -254,7 +254,11 @@ def clv_summary(t: dict[str, pd.DataFrame], calibration_end, observation_end=Non
     from the receipts, then frequency, recency, T, mean repeat spend and holdout purchases."""
     tx = t["transactions"]
     last = pd.Timestamp(observation_end if observation_end is not None else calibration_end)
-    s = tx[tx["customer_id"].notna() & ~tx["is_return"] & (tx["ts"] < last.normalize() + pd.offsets.MonthBegin(1))]
+    s = tx[
+        tx["customer_id"].notna()
+        & ~tx["is_return"]
+        & (tx["ts"] < last.normalize() + pd.offsets.MonthBegin(1))
+    ]
     daily = (
         s.assign(date=s["ts"].dt.normalize())
         .groupby(["customer_id", "date"], as_index=False)["net_amount"]

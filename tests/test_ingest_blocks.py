@@ -57,7 +57,7 @@ def issues(res):
 
 def quarantine(out, table):
     q = pd.read_csv(out / "quarantine" / f"{table}.csv", dtype=str, keep_default_na=False)
-    return sorted(zip(q["_line"].astype(int), q["_reasons"]))
+    return sorted(zip(q["_line"].astype(int), q["_reasons"], strict=True))
 
 
 def assert_same(whole, parts, out_w, out_p):
@@ -80,7 +80,7 @@ def test_blocks_equal_the_whole_file(small_raw, tmp_path):
     out_w, out_p = tmp_path / "whole", tmp_path / "parts"
     whole = run(small_raw, out_w)
     parts = run(small_raw, out_p, block_rows=400)
-    q = dict(zip(*zip(*quarantine(out_w, "transactions"))))
+    q = dict(quarantine(out_w, "transactions"))  # line → reasons
     assert len(q) >= 6  # every planted problem was caught (the test would pass vacuously else)
     reasons = " ".join(q.values())
     for rule in ("exact duplicate", "different values", "unparseable date", "not found in"):
@@ -115,7 +115,9 @@ def test_parquet_in_blocks_and_without_output(small_raw, tmp_path):
     """points_ledger is a Parquet export: row groups in blocks; validate-only keeps no file."""
     whole = run(small_raw, None)
     parts = run(small_raw, None, block_rows=250)
-    assert blocks.streamable(small_raw / "points_ledger.parquet", _tm(small_raw, "points_ledger"), 250)
+    assert blocks.streamable(
+        small_raw / "points_ledger.parquet", _tm(small_raw, "points_ledger"), 250
+    )
     assert issues(whole) == issues(parts)
     for name in whole.tables:
         pd.testing.assert_frame_equal(parts.tables[name], whole.tables[name], obj=name)
