@@ -163,8 +163,8 @@ def collect(eng, expr, large: bool = False) -> pd.DataFrame:
 
         raise ConfigError(
             f"the engine ran out of its memory limit ({eng.memory_limit}) on this data — fix: "
-            "give it more with engine.memory_share (e.g. 0.25) or engine.memory_limit (e.g. 6GB) "
-            "in the config; it spills to disk within that limit"
+            f"raise engine.memory_share, or set engine.memory_limit above {eng.memory_limit}, "
+            "in the config (it spills to disk within that limit, but not every step can)"
         ) from None
     big = table.nbytes > RELEASE_AFTER_BYTES
     # a long query worked through a lot of memory even when its result is small
