@@ -84,20 +84,29 @@ def redemption_by_cohort(ledger: pd.DataFrame) -> pd.DataFrame:
     cust = pd.Index(led["customer_id"].unique())
     ci = cust.get_indexer(led["customer_id"])
     ti = led["month"].map(mi).to_numpy()
-    ty, pts = led["type"].to_numpy(), led["points"].to_numpy()
-    del led
+    ty, pts = led["type"], led["points"].to_numpy()
+    # each event's role in the queue as a small integer (not 6M Python strings): 0 joins the
+    # month's cohort (earned, positive adjustment), 1 redeemed, 2 expired, 3 negative adjustment
+    kind = np.full(len(led), -1, dtype=np.int8)
+    kind[((ty == "earn") | ((ty == "adjust") & (pts > 0))).to_numpy()] = 0
+    kind[(ty == "redeem").to_numpy()] = 1
+    kind[(ty == "expire").to_numpy()] = 2
+    kind[((ty == "adjust") & (pts < 0)).to_numpy()] = 3
+    del led, ty
     red_by = np.zeros((M, M))  # [cohort, month] redeemed from cohort in month
     exp_by = np.zeros((M, M))
     issued = np.zeros(M)
     # customers in chunks: each customer's queue is its own, the cohort sums add up over
     # chunks, and the arrays stay chunk × months (at 6M members × 36 months whole: 16 GiB)
     order = np.argsort(ci, kind="stable")
-    ci, ti, ty, pts = ci[order], ti[order], ty[order], pts[order]
+    ci, ti, kind, pts = ci[order], ti[order], kind[order], pts[order]
     bounds = np.searchsorted(ci, np.arange(0, len(cust) + FIFO_CHUNK, FIFO_CHUNK))
     for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
         if lo == hi:
             continue
-        _fifo_chunk(ci[lo:hi] - ci[lo], ti[lo:hi], ty[lo:hi], pts[lo:hi], M, red_by, exp_by, issued)
+        _fifo_chunk(
+            ci[lo:hi] - ci[lo], ti[lo:hi], kind[lo:hi], pts[lo:hi], M, red_by, exp_by, issued
+        )
     rows = []
     for c in range(M):
         if issued[c] <= 0:
@@ -125,7 +134,7 @@ FIFO_CHUNK = (
 )
 
 
-def _fifo_chunk(ci, ti, ty, pts, M, red_by, exp_by, issued) -> None:
+def _fifo_chunk(ci, ti, kind, pts, M, red_by, exp_by, issued) -> None:
     """Add one chunk of customers' FIFO consumption to the cohort × month sums (in place)."""
     N = int(ci.max()) + 1
 
@@ -134,10 +143,10 @@ def _fifo_chunk(ci, ti, ty, pts, M, red_by, exp_by, issued) -> None:
         np.add.at(a, (ci[sel], ti[sel]), sign * pts[sel])
         return a
 
-    earned = mat((ty == "earn") | ((ty == "adjust") & (pts > 0)))  # positive adjustments join
-    redeemed = mat(ty == "redeem", -1)
-    expired = mat(ty == "expire", -1)
-    neg_adj = mat((ty == "adjust") & (pts < 0), -1)
+    earned = mat(kind == 0)  # positive adjustments join the month's cohort
+    redeemed = mat(kind == 1, -1)
+    expired = mat(kind == 2, -1)
+    neg_adj = mat(kind == 3, -1)
     # queue positions: cohort c occupies [E(c−1), E(c)); each month redemptions, then expiries
     # (then negative adjustments) consume the oldest positions first
     e_cum = np.cumsum(earned, axis=1)
