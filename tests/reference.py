@@ -287,3 +287,39 @@ def clv_summary(t: dict[str, pd.DataFrame], calibration_end, observation_end=Non
         )
         out["holdout_weeks"] = (obs_end - cal_end).days / 7.0
     return out.rename_axis("customer_id").reset_index()
+
+
+# What notebook 04 reads from the dense panel, computed on its rows (the code the
+# customers × months arrays of loyalty_roi.lift_panel replaced).
+
+
+def naive_lift(panel: pd.DataFrame, months: int = 12) -> tuple[float, float]:
+    """Mean revenue per member-month and per non-member-month over the last ``months`` months."""
+    p = panel[panel["mi"] > panel["mi"].max() - months]
+    return p.loc[p["is_member"], "revenue"].mean(), p.loc[~p["is_member"], "revenue"].mean()
+
+
+def member_revenue(panel: pd.DataFrame, months: int, horizon: int) -> tuple[pd.Series, pd.Series]:
+    """Per month of the last ``months``: members' revenue after enrollment, and the part the lift was
+    measured on (joined inside the data, 1…``horizon`` months after sign-up)."""
+    idx = pd.DatetimeIndex(np.sort(panel["month"].unique())[-months:], name="month")
+    mse = panel["months_since_enrollment"]
+    joined_inside = panel["mi"] - mse >= panel["mi"].min()
+    after = panel[(mse >= 1).fillna(False)]
+    measured = panel[((mse >= 1) & (mse <= horizon) & joined_inside).fillna(False)]
+
+    def by_month(p):
+        return p.groupby("month")["revenue"].sum().reindex(idx, fill_value=0.0)
+
+    return by_month(after), by_month(measured)
+
+
+def annual_retention_and_margin(panel: pd.DataFrame, gross_margin: float) -> tuple[float, float]:
+    """Retention between two consecutive 12-month windows; gross margin per customer active in the last."""
+    hi = panel["mi"].max()
+    act = panel[panel["active"]]
+    last = set(act.loc[act["mi"] > hi - 12, "customer_id"])
+    prev = set(act.loc[(act["mi"] <= hi - 12) & (act["mi"] > hi - 24), "customer_id"])
+    retention = len(last & prev) / len(prev) if prev else np.nan
+    rows = panel[(panel["mi"] > hi - 12) & panel["customer_id"].isin(last)]
+    return retention, rows["revenue"].sum() / max(1, len(last)) * gross_margin

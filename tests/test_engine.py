@@ -213,23 +213,13 @@ def test_a_large_result_through_parquet_equals_the_direct_one(small_processed):
     eng.close()
 
 
-def test_a_panel_by_customer_number_gives_the_same_lift(small_processed):
-    """Notebook 04's panel numbers the customers (4 bytes a row at 100M, not a text id)."""
-    from loyalty_roi import incrementality
-
+def test_customers_are_numbered_in_id_order(small_processed):
+    """Notebook 04's arrays number the customers (4 bytes, not a text id): consent follows."""
     eng = engine.connect(small_processed)
-    cols = ["customer_id", "mi", "revenue", "orders", "is_member", "months_since_enrollment"]
-    by_id = engine.customer_month_panel(eng, columns=cols)
-    by_key = engine.customer_month_panel(eng, columns=cols, keys=True)
-    assert by_key["customer_id"].dtype == "int32"
-    ids = np.sort(eng.read("customers")["customer_id"].to_numpy())
-    assert (ids[by_key["customer_id"].to_numpy()] == by_id["customer_id"].to_numpy()).all()
-    pd.testing.assert_frame_equal(
-        by_key.drop(columns="customer_id"), by_id.drop(columns="customer_id")
-    )
+    c = eng.execute(engine.customer_months(eng, numbered=True).order_by("customer_id"))
+    assert c["key"].dtype == "int32" and (c["key"].to_numpy() == np.arange(len(c))).all()
     consent_id = eng.read("customers").set_index("customer_id")["marketing_consent"]
     consent_key = engine.customer_keys(eng, "marketing_consent")
-    assert (consent_key.to_numpy() == consent_id.reindex(ids).to_numpy()).all()
-    a = incrementality.matched_did(by_id, n_boot=50, exact=consent_id, min_treated=5)
-    b = incrementality.matched_did(by_key, n_boot=50, exact=consent_key, min_treated=5)
-    assert a.treated > 0 and (a.lift, a.ci, a.treated) == (b.lift, b.ci, b.treated)
+    assert consent_id.nunique() == 2
+    assert (consent_key.to_numpy() == consent_id.reindex(c["customer_id"]).to_numpy()).all()
+    eng.close()

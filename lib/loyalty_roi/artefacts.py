@@ -1,7 +1,7 @@
 """The artefact catalogue: every result a notebook keeps for another, by name, in one place.
 
 A monthly run builds each shared artefact once and the other notebooks read it:
-the customer × month panel, the CLV summary and store totals are computed by the
+the CLV summary and store totals are computed by the
 engine in the first notebook that needs them (:func:`shared`) and read back by
 the next ones; per-customer results (segments, CLV, the target list), the KPI
 scorecard, the P&L and the report summary are saved by the notebook that makes
@@ -37,9 +37,6 @@ class Artefact:
 
 CATALOGUE: dict[str, Artefact] = {
     # shared engine results: built once per month by the first notebook that needs them
-    "panel": Artefact(
-        "parquet", "04", "customer × month panel (the matched DiD), customers by number", True
-    ),
     "clv_summary": Artefact(
         "parquet", "02–03", "frequency, recency, T and spend per customer (CLV input)", True
     ),
@@ -84,37 +81,19 @@ def save(obj: Any, name: str, processed_dir: str | Path, month: str | None = Non
     return f
 
 
-def load(
-    name: str, processed_dir: str | Path, month: str | None = None, columns: list[str] | None = None
-) -> Any:
-    """An artefact written earlier (only ``columns`` of a table, if given), or None when not made."""
+def load(name: str, processed_dir: str | Path, month: str | None = None) -> Any:
+    """An artefact written earlier, or None when not made."""
     f = path(name, processed_dir, month)
     if not f.exists():
         return None
     if CATALOGUE[name].kind == "json":
         return json.loads(f.read_text(encoding="utf-8"))
-    return memory.read_parquet(f, columns)  # the panel is 1 GiB at 10M receipts: one copy
+    return memory.read_parquet(f)
 
 
-def _every_column(name: str) -> list[str] | None:
-    """The columns of a whole shared artefact, for one that may be kept with fewer (None: always whole)."""
+def _build(name: str, eng, month: str) -> pd.DataFrame:
     from . import engine
 
-    return [*engine.PANEL_COLUMNS, "month"] if name == "panel" else None
-
-
-def _columns(f: Path) -> list[str]:
-    import pyarrow.parquet as pq
-
-    return pq.read_schema(f).names
-
-
-def _build(name: str, eng, month: str, columns: list[str] | None) -> pd.DataFrame:
-    from . import engine
-
-    if name == "panel":  # only the columns asked for: the engine skips the work of the others
-        # customers by number (engine.customer_keys): 4 bytes a row, not a text id
-        return engine.customer_month_panel(eng, end=month, columns=columns, keys=True)
     if name == "clv_summary":
         from . import clv, months
 
@@ -124,20 +103,11 @@ def _build(name: str, eng, month: str, columns: list[str] | None) -> pd.DataFram
     raise KeyError(f"'{name}' is not built by the engine")
 
 
-def shared(
-    name: str, eng, processed_dir: str | Path, month: str, columns: list[str] | None = None
-) -> pd.DataFrame:
-    """A shared engine result for ``month``: read if an earlier notebook built it, else built and kept.
-
-    ``columns``: only these columns are returned (and read), e.g. the eight of
-    the panel's eighteen that notebook 04 needs: half the memory.  The panel is
-    then also built with only these (a third of the time); a later call asking
-    for more columns builds it again.
-    """
+def shared(name: str, eng, processed_dir: str | Path, month: str) -> pd.DataFrame:
+    """A shared engine result for ``month``: read if an earlier notebook built it, else built and kept."""
     f = path(name, processed_dir, month)
-    need = columns if columns is not None else _every_column(name)
-    if f.exists() and (need is None or set(need) <= set(_columns(f))):
-        return memory.read_parquet(f, columns)
-    df = _build(name, eng, month, columns)  # kept with fewer columns than asked for: made again
+    if f.exists():
+        return memory.read_parquet(f)
+    df = _build(name, eng, month)
     save(df, name, processed_dir, month)
-    return df if columns is None else df[columns]
+    return df

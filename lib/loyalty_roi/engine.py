@@ -150,32 +150,35 @@ PANEL_COLUMNS = (
 )
 
 
-def customer_months(eng: Engine) -> ir.Table:
+def customer_months(eng: Engine, numbered: bool = False) -> ir.Table:
     """Per customer, the month index first seen (``first_mi``) and enrolled (``enroll_mi``, null: not a member).
 
     A member without an enrollment date counts as enrolled before first seen.
+    ``numbered``: with ``key``, the customer's number in id order (0, 1, …; int32),
+    as :func:`customer_keys` numbers them.
     """
     cust = eng.table("customers")
     first_mi = months.index_expr(cust.first_seen)
-    return cust.select(
+    c = cust.select(
         customer_id=cust.customer_id,
         first_mi=first_mi,
         enroll_mi=cust.is_member.ifelse(
             months.index_expr(cust.enrolled_at).fill_null(first_mi), ibis.null("int64")
         ),
     )
+    if numbered:
+        c = c.mutate(key=(ibis.row_number().over(order_by=c.customer_id)).cast("int32"))
+    return c
 
 
 def customer_keys(eng: Engine, column: str) -> pd.Series:
-    """A customers column indexed by the numbers of a ``keys=True`` panel (0, 1, … in id order)."""
+    """A customers column indexed by the customers' numbers (0, 1, … in id order: ``customer_months(numbered=True)``)."""
     cust = eng.table("customers").select("customer_id", column)
     df = eng.execute(cust.order_by("customer_id"))
     return pd.Series(df[column].to_numpy(), index=pd.RangeIndex(len(df)), name=column)
 
 
-def customer_month_panel_expr(
-    eng: Engine, start_mi: int, end_mi: int, keys: bool = False
-) -> ir.Table:
+def customer_month_panel_expr(eng: Engine, start_mi: int, end_mi: int) -> ir.Table:
     """Ibis expression of the dense customer × month panel (see :func:`customer_month_panel`)."""
     tx = tx_identified(eng)
     tx = tx.filter((tx.mi >= start_mi) & (tx.mi <= end_mi))
@@ -189,8 +192,6 @@ def customer_month_panel_expr(
         return_amount=tx.is_return.ifelse(tx.net_amount, 0.0).sum(),
     )
     c = customer_months(eng)
-    if keys:  # each customer's number in id order, carried by the grid (not joined per row)
-        c = c.mutate(key=(ibis.row_number().over(order_by=c.customer_id)).cast("int32"))
     month_grid = ibis.range(start_mi, end_mi + 1).unnest().name("mi").as_table()
     grid = c.cross_join(month_grid)
     grid = grid.filter(grid.mi >= grid.first_mi)
@@ -260,8 +261,6 @@ def customer_month_panel_expr(
         "point_events",
     )
     p = p.mutate(**{c: p[c].cast("int32") for c in counts})
-    if keys:
-        p = p.mutate(customer_id=p.key)
     return p.select(*PANEL_COLUMNS).order_by(["customer_id", "mi"])
 
 
@@ -270,7 +269,6 @@ def customer_month_panel(
     start: str | None = None,
     end: str | None = None,
     columns: list[str] | None = None,
-    keys: bool = False,
 ) -> pd.DataFrame:
     """Customer × month panel, dense from each customer's first month (or ``start``) to ``end``.
 
@@ -281,13 +279,14 @@ def customer_month_panel(
     (enrolled by that month), ``months_since_enrollment``, ``tier`` (as of the
     month, members only).  ``columns``: only these (the engine then skips the
     work of the others: the tier and points joins take two thirds of the time).
-    ``keys``: ``customer_id`` holds each customer's number in id order
-    (:func:`customer_keys`), 4 bytes instead of a text id in every row.
+    The report never builds it (customers × months rows: 225M at 100M receipts):
+    :mod:`.panel_views` and :class:`.lift_panel.LiftPanel` read the months with
+    activity; it is the definition they are tested against.
     """
     lo, hi = data_months(eng)
     start_mi = months.index(start) if start else lo
     end_mi = months.index(end) if end else hi
-    expr = customer_month_panel_expr(eng, start_mi, end_mi, keys)
+    expr = customer_month_panel_expr(eng, start_mi, end_mi)
     if columns is not None:  # the keys always
         expr = expr.select(*[c for c in PANEL_COLUMNS if c in {*columns, "customer_id", "mi"}])
     df = eng.execute(expr, large=True)

@@ -47,8 +47,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import did_stats
+from . import did_stats, lift_panel
 from .holdouts import campaign_lifts  # noqa: F401 - part of this module's API
+from .lift_panel import LiftPanel
 
 FEATURES = ("revenue", "orders", "active_months", "tenure_months")
 
@@ -72,15 +73,25 @@ def panel_and_consent(tables: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd
         return engine.customer_month_panel(eng), consent
 
 
-def naive_lift(panel: pd.DataFrame, months: int = 12) -> dict:
-    """Revenue per member-month vs per non-member-month over the last ``months`` months."""
-    recent = (panel["mi"] > panel["mi"].max() - months).to_numpy()
-    p = panel.loc[recent, ["customer_id", "is_member", "revenue"]]  # three columns, not the panel
-    ever = p.groupby("customer_id", sort=False)["is_member"].transform("any")
+def naive_lift(panel: pd.DataFrame | LiftPanel, months: int = 12) -> dict:
+    """Revenue per member-month vs per non-member-month over the last ``months`` months.
+
+    ``panel``: a :class:`LiftPanel` or a dense panel frame; every customer-month of
+    the panel counts, those without a purchase as 0.
+    """
+    lp = lift_panel.of(panel)
+    cols = np.arange(max(0, lp.n_months - months), lp.n_months)
+    inside, member = lift_panel.member_masks(lp, cols)
+    m_sum = n_sum = 0.0
+    for j, col in enumerate(cols):  # a column at a time: never a copy of the window's revenue
+        rev = lp.revenue[:, col]
+        m_sum += float(rev[member[:, j]].sum())
+        n_sum += float(rev[inside[:, j] & ~member[:, j]].sum())
+    m_n, n_n = int(member.sum()), int((inside & ~member).sum())
     # members before they joined are not non-members: a members-only program has no naive comparison
-    has_m, has_n = bool(p["is_member"].any()), bool((~ever).any())
-    m = p.loc[p["is_member"], "revenue"].mean() if has_m else np.nan
-    n = p.loc[~p["is_member"], "revenue"].mean() if has_n else np.nan
+    has_m, has_n = m_n > 0, bool((inside.any(1) & ~member.any(1)).any())
+    m = m_sum / m_n if has_m else np.nan
+    n = n_sum / n_n if has_n else np.nan
     reason = None
     if not has_n:
         reason = (
@@ -129,29 +140,8 @@ class DidResult:
         return self.member_post_revenue - self.counterfactual_post_revenue
 
 
-def _wide(
-    panel: pd.DataFrame, col: str, rows: np.ndarray, cols: np.ndarray, shape, dtype=np.float64
-) -> np.ndarray:
-    """``col`` as a customers × months array (NaN where the panel has no row).
-
-    Placed by integer codes: a pivot on the text ids would build a 10M-row
-    MultiIndex first.
-    """
-    out = np.full(shape, np.nan, dtype=dtype)
-    out[rows, cols] = panel[col].to_numpy(dtype=float)
-    return out
-
-
-def _enrollment_index(panel: pd.DataFrame, ids: pd.Index, lo: int) -> np.ndarray:
-    """Each customer's enrollment month as a column index of the wide arrays (NaN: never)."""
-    has = panel["months_since_enrollment"].notna()
-    first = panel.loc[has].groupby("customer_id", sort=False).first()
-    enr = first["mi"] - first["months_since_enrollment"]
-    return enr.reindex(ids).to_numpy(dtype=float) - lo
-
-
 def matched_did(
-    panel: pd.DataFrame,
+    panel: pd.DataFrame | LiftPanel,
     pre: int = 6,
     post: int = 6,
     match_window: int = 3,
@@ -168,8 +158,9 @@ def matched_did(
     Parameters
     ----------
     panel
-        The engine's customer × month panel (needs ``customer_id, mi, revenue, orders,
-        is_member, months_since_enrollment``).
+        A :class:`LiftPanel` (:meth:`LiftPanel.from_engine` in a report), or a dense
+        customer × month panel frame (needs ``customer_id, mi, revenue, orders,
+        months_since_enrollment``).
     pre, post
         Months before / after the enrollment month in the comparison (post is cut at the data's end).
     match_window
@@ -195,20 +186,11 @@ def matched_did(
 
     if design not in ("risk_set", "legacy"):
         raise ValueError(f"design must be 'risk_set' or 'legacy', not {design!r}")
-    lo, hi = int(panel["mi"].min()), int(panel["mi"].max())
-    months = np.arange(lo, hi + 1)
-    codes, uniques = pd.factorize(panel["customer_id"])  # ids in order of appearance
-    ids = pd.Index(uniques)
-    at = (codes, panel["mi"].to_numpy() - lo, (len(ids), len(months)))
-    rev = _wide(panel, "revenue", *at)
-    # whole counts are exact in float32, month numbers in int32: the arrays are customers ×
-    # months (6M × 36 at 100M receipts), so each byte saved is 0.2 GiB
-    orders = _wide(panel, "orders", *at, dtype=np.float32)
-    del codes, at
-    first = (~np.isnan(rev)).argmax(axis=1)  # index of the first known month
-    rev = np.nan_to_num(rev, copy=False)
-    orders = np.nan_to_num(orders, copy=False)
-    enroll_idx = _enrollment_index(panel, ids, lo)
+    lp = lift_panel.of(panel)
+    months = lp.lo + np.arange(lp.n_months)
+    ids = lp.ids
+    rev, orders, first = lp.revenue, lp.orders, lp.first  # read only: shared with the placebo
+    enroll_idx = lp.enroll
     never = np.isnan(enroll_idx)
     enroll_f = np.where(never, np.inf, enroll_idx)
     bought = orders > 0
@@ -434,16 +416,16 @@ def lift_table(naive: dict, did: DidResult, truth: float | None = None) -> pd.Da
     return out
 
 
-def corrected_lift(panel: pd.DataFrame, **kwargs) -> tuple[DidResult | None, str | None]:
+def corrected_lift(
+    panel: pd.DataFrame | LiftPanel, **kwargs
+) -> tuple[DidResult | None, str | None]:
     """:func:`matched_did`, or ``(None, reason)`` when the data cannot support it.
 
     The corrected lift needs members who enrolled inside the data window with
     enough history, and non-members to compare them with.
     """
-    enrolled_in_window = panel["months_since_enrollment"].notna() & (
-        panel["months_since_enrollment"] == 0
-    )
-    if not enrolled_in_window.any():
+    panel = lift_panel.of(panel)
+    if not panel.enrolled_inside():
         return None, (
             "Not available: no member enrolled inside the data window (everyone enrolled before it, "
             "or there are no members), so there is no before/after to compare — provide history "

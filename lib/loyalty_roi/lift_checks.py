@@ -23,7 +23,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 if TYPE_CHECKING:  # pragma: no cover
     from .incrementality import DidResult
@@ -36,8 +35,11 @@ ALPHA = 0.05
 from .did_stats import balance_table, joint_pretrend, smd  # noqa: E402,F401
 
 
-def placebo(panel: pd.DataFrame, shift: int = 3, **kwargs) -> DidResult | None:
-    """The corrected lift around a pseudo-enrollment ``shift`` months early (should be ≈ 0)."""
+def placebo(panel, shift: int = 3, **kwargs) -> DidResult | None:
+    """The corrected lift around a pseudo-enrollment ``shift`` months early (should be ≈ 0).
+
+    ``panel``: a :class:`~loyalty_roi.lift_panel.LiftPanel` or a dense panel frame.
+    """
     from .incrementality import matched_did
 
     kwargs.setdefault("n_boot", 200)

@@ -140,6 +140,46 @@ def duckdb_result_via_parquet(session, sql: str):
         return pq.read_table(f)
 
 
+def batches(eng, expr, rows: int = 1_000_000):
+    """The result of Ibis ``expr`` as Arrow record batches of up to ``rows`` rows.
+
+    For results too large to hold whole beside what they are turned into (the
+    sparse customer-months at 100M receipts): DuckDB writes the result to a
+    temporary Parquet file within its memory limit, which is then read a batch
+    at a time.  Other backends collect it as Arrow first.
+    """
+    import tempfile
+
+    import pyarrow.parquet as pq
+
+    if eng.backend != "duckdb":
+        query = eng.session.sql(eng.sql(expr))
+        yield from query.toArrow().to_batches(rows)
+        return
+    with tempfile.TemporaryDirectory(prefix="loyalty-roi-result-") as d:
+        f = Path(d) / "result.parquet"
+        try:
+            eng.session.execute(f"COPY ({eng.sql(expr)}) TO '{f}' (FORMAT parquet)")
+        except Exception as exc:
+            _out_of_memory(eng, exc)
+        eng.release_cache()
+        yield from pq.ParquetFile(f).iter_batches(batch_size=rows)
+    release_arrow_memory()
+
+
+def _out_of_memory(eng, exc: Exception) -> None:
+    """Re-raise ``exc``, as a :class:`ConfigError` naming the setting to raise when the engine ran out of memory."""
+    if type(exc).__name__ != "OutOfMemoryException":
+        raise exc
+    from .errors import ConfigError
+
+    raise ConfigError(
+        f"the engine ran out of its memory limit ({eng.memory_limit}) on this data — fix: "
+        f"raise engine.memory_share, or set engine.memory_limit above {eng.memory_limit}, "
+        "in the config (it spills to disk within that limit, but not every step can)"
+    ) from None
+
+
 def collect(eng, expr, large: bool = False) -> pd.DataFrame:
     """The result of Ibis ``expr`` on engine ``eng`` as pandas, with the memory it took handed back.
 
@@ -157,15 +197,7 @@ def collect(eng, expr, large: bool = False) -> pd.DataFrame:
             query = eng.session.sql(eng.sql(expr))
             table = query.toArrow() if eng.backend == "pyspark" else query.to_arrow_table()
     except Exception as exc:
-        if type(exc).__name__ != "OutOfMemoryException":
-            raise
-        from .errors import ConfigError
-
-        raise ConfigError(
-            f"the engine ran out of its memory limit ({eng.memory_limit}) on this data — fix: "
-            f"raise engine.memory_share, or set engine.memory_limit above {eng.memory_limit}, "
-            "in the config (it spills to disk within that limit, but not every step can)"
-        ) from None
+        _out_of_memory(eng, exc)
     big = table.nbytes > RELEASE_AFTER_BYTES
     # a long query worked through a lot of memory even when its result is small
     if big or time.perf_counter() - started > RELEASE_AFTER_SECONDS:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import roi
+from . import lift_panel, roi
 from .claims import cite
 
 NO_LIFT = (
@@ -211,14 +211,18 @@ def cost_source_sentence(source: str) -> str:
 
 
 def retention_sentence(
-    panel: pd.DataFrame,
+    panel,
     gross_margin: float,
     discount_rate: float,
     change_pp: float,
     currency: str,
 ) -> str:
-    """What +``change_pp`` retention is worth on this data, against the published claim."""
-    months = int(panel["mi"].max() - panel["mi"].min() + 1)
+    """What +``change_pp`` retention is worth on this data, against the published claim.
+
+    ``panel``: a :class:`~loyalty_roi.lift_panel.LiftPanel` or a dense panel frame.
+    """
+    panel = lift_panel.of(panel)
+    months = panel.n_months
     if months < 24:
         return (
             "Not available on this data: annual retention compares the customers active in two "

@@ -10,8 +10,8 @@ need from it is computed here on the backend, so they never hold the panel:
 * :func:`kpi_month_counts` — the monthly counts and sums every panel KPI is
   computed from (notebook 03), from the sparse months with activity only.
 
-Notebook 04, whose matched DiD needs the panel itself, builds it once
-(``artefacts.shared("panel", ...)``).
+Notebook 04's matched DiD reads customers × months arrays filled from the
+months with activity (:class:`.lift_panel.LiftPanel`).
 """
 
 from __future__ import annotations

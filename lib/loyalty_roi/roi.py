@@ -24,20 +24,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from . import lift_panel
 from .months import floor as month_floor
-
-# the panel columns notebook 04 reads: the naive and corrected lift, their checks, the
-# program data and the retention value (eight of eighteen: half the panel's memory)
-PANEL_COLUMNS = [
-    "customer_id",
-    "mi",
-    "month",
-    "revenue",
-    "orders",
-    "active",
-    "is_member",
-    "months_since_enrollment",
-]
 
 
 @dataclass(frozen=True)
@@ -85,7 +73,7 @@ class ProgramData:
 
 
 def program_data(
-    panel: pd.DataFrame,
+    panel,
     store_totals: pd.DataFrame,
     ledger: pd.DataFrame | None,
     program_costs: pd.DataFrame | None,
@@ -95,22 +83,21 @@ def program_data(
 ) -> ProgramData:
     """Monthly inputs for the last ``months`` months of data.
 
+    ``panel``: a :class:`~loyalty_roi.lift_panel.LiftPanel` or a dense panel frame.
     ``measured_horizon`` is the DiD's post-period: member revenue of members who
     joined inside the data, 1…``measured_horizon`` months after sign-up, is what
     the lift was measured on; the rest is covered by extrapolation.
     """
-    m_all = np.sort(panel["month"].unique())[-months:]
-    idx = pd.DatetimeIndex(m_all, name="month")
-    mse = panel["months_since_enrollment"].astype("Float64").fillna(-1).to_numpy(dtype=float)
-    revenue, month = panel["revenue"], panel["month"]
-
-    def by_month(rows: np.ndarray) -> np.ndarray:  # two columns taken, never the panel's rows
-        return revenue[rows].groupby(month[rows]).sum().reindex(idx, fill_value=0.0).to_numpy()
-
-    member_rev = by_month(mse >= 1)
-    enrolled_mi = panel["mi"].to_numpy() - mse
-    in_window = enrolled_mi >= panel["mi"].min()
-    measured = by_month((mse >= 1) & (mse <= measured_horizon) & in_window)
+    lp = lift_panel.of(panel)
+    cols = np.arange(max(0, lp.n_months - months), lp.n_months)
+    idx = lp.month_starts(cols)
+    member_rev, measured = np.zeros(len(cols)), np.zeros(len(cols))
+    for j, col in enumerate(cols):  # a month at a time: one column of the arrays
+        since = col - lp.enroll  # months since enrollment (NaN: never)
+        rev = lp.revenue[:, col]
+        member_rev[j] = rev[since >= 1].sum()
+        # joined inside the data, 1…measured_horizon months ago: what the lift was measured on
+        measured[j] = rev[(since >= 1) & (since <= measured_horizon) & (lp.enroll >= 0)].sum()
     total = store_totals.groupby("month")["revenue"].sum().reindex(idx, fill_value=0.0).to_numpy()
     if ledger is not None and len(ledger):
         earn = (ledger["type"] == "earn").to_numpy()  # two columns taken, not the ledger's rows
@@ -363,27 +350,23 @@ def retention_value(
     }
 
 
-def annual_retention_and_margin(panel: pd.DataFrame, gross_margin: float) -> tuple[float, float]:
+def annual_retention_and_margin(panel, gross_margin: float) -> tuple[float, float]:
     """Annual retention and gross margin per active customer.
 
     Retention: customers active in the previous 12 months and again in the
     last 12, over those active in the previous 12. Margin: gross margin per
-    customer active in the last 12 months.
+    customer active in the last 12 months.  ``panel``: a
+    :class:`~loyalty_roi.lift_panel.LiftPanel` or a dense panel frame.
     """
-    if panel.empty:
+    lp = lift_panel.of(panel)
+    n = lp.n_months
+    if n == 0 or len(lp.ids) == 0:
         return float("nan"), 0.0
-    mi = panel["mi"].to_numpy()
-    hi = mi.max()
-    active = panel["active"].to_numpy(dtype=bool)
-    codes, ids = pd.factorize(panel["customer_id"])  # one integer per customer: no Python sets
-    last_rows = mi > hi - 12
-    a_last = np.zeros(len(ids), dtype=bool)
-    a_last[codes[active & last_rows]] = True
-    a_prev = np.zeros(len(ids), dtype=bool)
-    a_prev[codes[active & ~last_rows & (mi > hi - 24)]] = True
+    last = slice(max(0, n - 12), n)
+    a_last = (lp.orders[:, last] > 0).any(axis=1)
+    a_prev = (lp.orders[:, max(0, n - 24) : max(0, n - 12)] > 0).any(axis=1)
     retention = (a_last & a_prev).sum() / a_prev.sum() if a_prev.any() else np.nan
-    revenue = panel["revenue"].to_numpy(dtype=float)
-    margin = revenue[last_rows & a_last[codes]].sum() / max(1, int(a_last.sum())) * gross_margin
+    margin = lp.revenue[a_last, last].sum() / max(1, int(a_last.sum())) * gross_margin
     return float(retention), float(margin)
 
 
