@@ -30,6 +30,9 @@ if TYPE_CHECKING:  # pragma: no cover
 SMD_LIMIT = 0.1
 SMD_SEVERE = 0.25
 ALPHA = 0.05
+# a pre-enrollment difference smaller than this and than a quarter of the lift cannot carry the
+# verdict: with 370k members (100M receipts) the joint test rejects a drift of 1 pp
+PRETREND_MATERIAL = 0.01
 
 # the estimator's own statistics, re-exported here with the checks that read them
 from .did_stats import balance_table, joint_pretrend, smd  # noqa: E402,F401
@@ -70,6 +73,34 @@ def placebo_sentence(plac: DidResult | None, shift: int = 3) -> str:
     )
 
 
+def pretrend_size(did: DidResult) -> float:
+    """The largest absolute event-study term before enrollment (NaN when there is none)."""
+    pre = did.event_study.loc[did.event_study["k"] < 0, "lift"].abs()
+    return float(pre.max()) if pre.notna().any() else float("nan")
+
+
+def pretrend_material(did: DidResult) -> bool:
+    """Whether a pre-trend is large enough to matter: ≥ 1 pp and ≥ a quarter of the lift.
+
+    The joint test says whether members and controls differed before enrollment at
+    all; with hundreds of thousands of members it detects drifts far too small to
+    change the answer (Roth 2022, "Pretest with caution").  What can bias the lift
+    is the size of the drift (Rambachan & Roth 2023 bound the post-period bias by
+    the pre-period's): so a rejected test makes the lift *not credible* only when
+    the largest pre-period term is material.
+    """
+    size = pretrend_size(did)
+    return bool(size >= max(PRETREND_MATERIAL, 0.25 * abs(did.lift)))
+
+
+def _small_pretrend(did: DidResult) -> str:
+    return (
+        f"a difference before enrollment is detectable (joint test p = {did.pretrend_p:.3f}) but "
+        f"small: at most {pretrend_size(did) * 100:.1f} pp in any month, against a lift of "
+        f"{did.lift:+.1%} and {did.treated:,} members"
+    )
+
+
 @dataclass
 class Confidence:
     """The verdict's confidence label and the reasons behind it."""
@@ -91,7 +122,8 @@ def confidence(
     """Label the corrected lift from the falsification checks.
 
     *not credible*: the placebo differs from 0, the joint pre-trend test
-    rejects, or a feature stays badly unbalanced (SMD > 0.25).  *fragile*: the
+    rejects a material drift (:func:`pretrend_material`), or a feature stays
+    badly unbalanced (SMD > 0.25).  *fragile*: the
     checks pass but the interval straddles break-even (or 0), balance is only
     approximate, or the placebo could not be run.  *robust*: everything passes.
     """
@@ -103,11 +135,19 @@ def confidence(
             good.append(f"placebo {plac.lift:+.1%} (interval includes 0)")
     else:
         weak.append("the placebo check could not be run (too little history)")
+    line = 0.0 if breakeven_lift is None else breakeven_lift
     if np.isfinite(did.pretrend_p):
-        if did.pretrend_p < ALPHA:
+        if did.pretrend_p < ALPHA and pretrend_material(did):
             bad.append(
-                f"members and controls already drifted apart before enrollment (joint test p = {did.pretrend_p:.3f})"
+                f"members and controls already drifted apart before enrollment (joint test p = "
+                f"{did.pretrend_p:.3f}, up to {pretrend_size(did) * 100:.1f} pp in a month)"
             )
+        elif did.pretrend_p < ALPHA and pretrend_size(did) >= abs(did.lift - line):
+            weak.append(
+                _small_pretrend(did) + f", yet as large as the lift's distance to {line:+.1%}"
+            )
+        elif did.pretrend_p < ALPHA:
+            good.append(_small_pretrend(did))
         else:
             good.append(f"no pre-trend (joint test p = {did.pretrend_p:.2f})")
     bal = did.balance
@@ -135,7 +175,6 @@ def confidence(
             "exports with sign-up at the till: mean bias −1.8 pp for a planted +15.5 %, 90 % "
             "interval coverage)"
         )
-    line = 0.0 if breakeven_lift is None else breakeven_lift
     if did.ci[0] < line < did.ci[1]:
         what = "break-even" if breakeven_lift is not None else "zero"
         weak.append(
@@ -174,7 +213,12 @@ def diagnostics_sentences(res: DidResult, smd_limit: float = SMD_LIMIT) -> list[
     """Plain-language checks of the assumptions behind the corrected lift."""
     out = []
     if np.isfinite(res.pretrend_p):
-        if res.pretrend_p < ALPHA:
+        if res.pretrend_p < ALPHA and not pretrend_material(res):
+            out.append(
+                "Pre-trends: " + _small_pretrend(res) + " — too small to carry the result (a drift "
+                "this size is significant only because the sample is large)."
+            )
+        elif res.pretrend_p < ALPHA:
             out.append(
                 f"Pre-trends: before enrollment, members and their matched controls already drifted "
                 f"apart (joint test over the pre-period months, p = {res.pretrend_p:.3f}) — the "
