@@ -51,7 +51,12 @@ def test_panel_views_equal_what_the_panel_gives(tiny_processed, small_processed)
         pd.testing.assert_frame_equal(
             segments.tier_distribution(tiers), segments.tier_distribution(panel)
         )
-        got_m, got_moves = segments.tier_migration(tiers, month)
+        pd.testing.assert_frame_equal(
+            panel_views.tier_counts(eng, month), segments.tier_distribution(panel)
+        )
+        two = panel_views.member_tiers(eng, month, last=2)  # what the migration reads
+        assert set(two["mi"]) == {months.index(month) - 1, months.index(month)}
+        got_m, got_moves = segments.tier_migration(two, month)
         want_m, want_moves = segments.tier_migration(panel, month)
         pd.testing.assert_frame_equal(got_m, want_m)
         assert got_moves == want_moves

@@ -6,7 +6,8 @@ need from it is computed here on the backend, so they never hold the panel:
 
 * :func:`engagement_share` — each customer's share of engaged months (a
   clustering feature, notebook 02), from the months with activity;
-* :func:`member_tiers` — the members' tier in each month (notebook 02);
+* :func:`tier_counts` — members per tier and month; :func:`member_tiers` — the
+  members' tier in the last months (tier migration), notebook 02;
 * :func:`kpi_month_counts` — the monthly counts and sums every panel KPI is
   computed from (notebook 03), from the sparse months with activity only.
 
@@ -85,17 +86,40 @@ def engagement_share(eng: engine.Engine, end: str | None = None) -> pd.Series:
     return eng.execute(agg).set_index("customer_id")["engagement"]
 
 
-def member_tiers(eng: engine.Engine, end: str | None = None) -> pd.DataFrame:
+def _member_tier_rows(eng: engine.Engine, end: str | None, last: int | None = None):
+    """The panel's member-months with a tier (of the ``last`` months up to ``end``, if given)."""
+    p = _panel(eng, end)
+    p = p.filter(p.is_member & p.tier.notnull())
+    if last is not None:
+        end_mi = months.index(end) if end else engine.data_months(eng)[1]
+        p = p.filter(p.mi > end_mi - last)
+    return p
+
+
+def member_tiers(
+    eng: engine.Engine, end: str | None = None, last: int | None = None
+) -> pd.DataFrame:
     """The panel's rows of members with a tier: ``customer_id, mi, month, is_member, tier``.
 
-    What :func:`segments.tier_distribution` and :func:`segments.tier_migration`
-    read, without the months of non-members.
+    What :func:`segments.tier_migration` reads, without the months of non-members;
+    ``last=2``: only the month ``end`` and the one before (at 100M receipts all
+    member-months are 40M rows with text ids).
     """
-    p = _panel(eng, end)
-    p = p.filter(p.is_member & p.tier.notnull()).select("customer_id", "mi", "is_member", "tier")
+    p = _member_tier_rows(eng, end, last).select("customer_id", "mi", "is_member", "tier")
     df = eng.execute(p.order_by(["customer_id", "mi"]))
     df.insert(2, "month", months.from_index(df["mi"]))
     return df
+
+
+def tier_counts(eng: engine.Engine, end: str | None = None) -> pd.DataFrame:
+    """Members per tier and month, counted by the engine: :func:`segments.tier_distribution` of the panel."""
+    from .segments import TIER_ORDER
+
+    p = _member_tier_rows(eng, end)
+    df = eng.execute(p.group_by(["mi", "tier"]).aggregate(n=p.count().cast("int64")))
+    df["month"] = months.from_index(df["mi"])
+    d = df.pivot(index="month", columns="tier", values="n").fillna(0).astype("int64").sort_index()
+    return d.reindex(columns=[t for t in TIER_ORDER if t in d.columns])
 
 
 def _active_months(eng: engine.Engine, c, start_mi: int, end_mi: int):
