@@ -95,3 +95,39 @@ def test_a_kernel_failure_is_one_error_line_with_the_run_kept_not_a_traceback(
         assert "Invalid Signature" in (failed / "error.txt").read_text(encoding="utf-8")
     finally:
         run.close()
+
+
+def test_the_kernel_is_stopped_before_the_last_months_report_files_are_built(tmp_path, monkeypatch):
+    """Chromium prints the index to PDF while the report files are built: after the run's last
+    month the kernel (0.7 GiB with its imports) is stopped first; between months it is reset."""
+    from loyalty_roi import reportrun
+    from loyalty_roi.config import load_config
+
+    class Session:
+        calls: list = []
+
+        def reset(self):
+            self.calls.append("reset")
+
+        def close(self):
+            self.calls.append("close")
+
+    out = tmp_path / "reports"
+    out.mkdir()
+    run = reportrun.ReportRun(load_config(), tmp_path / "c.yml", out, 60, None)
+    real, run.session = run.session, Session()
+    seen = []
+    monkeypatch.setattr(run, "notebook", lambda nb, stage, params, month: {"notebook": nb})
+    monkeypatch.setattr(
+        reportrun, "_build_report_files", lambda *a: seen.append(list(run.session.calls)) or ""
+    )
+    monkeypatch.setattr(reportrun, "publish", lambda stage, target: None)
+    try:
+        ingest_dir = tmp_path / "ingest"
+        ingest_dir.mkdir()
+        run._month("2026-09", "c.yml", ingest_dir, {}, None, last=False)
+        run._month("2026-10", "c.yml", ingest_dir, {}, None, last=True)
+        assert seen == [["reset"], ["reset", "close"]]
+    finally:
+        run.session = real
+        run.close()
