@@ -228,3 +228,46 @@ def test_customers_are_numbered_in_id_order(small_processed):
     assert consent_id.nunique() == 2
     assert (consent_key.to_numpy() == consent_id.reindex(c["customer_id"]).to_numpy()).all()
     eng.close()
+
+
+def test_tiers_from_spells_equal_the_panels_on_awkward_histories(tmp_path):
+    """Tier changes before first seen or before enrollment, two in a month, one without a tier,
+    and a non-member's history: the spells give the panel's tier in every member-month."""
+    from loyalty_roi import panel_views, segments
+
+    from .conftest import tiny_tables
+
+    t = tiny_tables()
+    ts = pd.Timestamp
+    extra = pd.DataFrame(
+        {
+            "customer_id": ["A", "A", "A", "B", "C", "C"],
+            "date": [
+                ts("2025-12-01"),
+                ts("2026-03-10"),
+                ts("2026-03-20"),
+                ts("2026-02-01"),
+                ts("2026-02-05"),
+                ts("2026-03-02"),
+            ],
+            "from_tier": [None, "silver", "gold", None, "bronze", "gold"],
+            "to_tier": ["gold", "gold", "bronze", "silver", "gold", None],
+        }
+    )
+    t["tier_history"] = pd.concat([t["tier_history"], extra], ignore_index=True)
+    for name, df in t.items():
+        df.to_parquet(tmp_path / f"{name}.parquet", index=False)
+    eng = engine.connect(tmp_path)
+    for month in ("2026-02", "2026-03"):
+        panel = engine.customer_month_panel(eng, end=month)
+        members = panel[panel["is_member"] & panel["tier"].notna()]
+        rows = panel_views.member_tiers(eng, month)
+        want = members[["customer_id", "mi", "tier"]].reset_index(drop=True)
+        pd.testing.assert_frame_equal(rows[["customer_id", "mi", "tier"]], want)
+        pd.testing.assert_frame_equal(
+            panel_views.tier_counts(eng, month), segments.tier_distribution(panel)
+        )
+    # by hand, March: A's last change is bronze (20th), C's tierless change keeps gold
+    mar = panel_views.member_tiers(eng, "2026-03", last=1).set_index("customer_id")["tier"]
+    assert mar.to_dict() == {"A": "bronze", "C": "gold"}
+    eng.close()

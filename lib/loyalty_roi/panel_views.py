@@ -86,39 +86,70 @@ def engagement_share(eng: engine.Engine, end: str | None = None) -> pd.Series:
     return eng.execute(agg).set_index("customer_id")["engagement"]
 
 
-def _member_tier_rows(eng: engine.Engine, end: str | None, last: int | None = None):
-    """The panel's member-months with a tier (of the ``last`` months up to ``end``, if given)."""
-    p = _panel(eng, end)
-    p = p.filter(p.is_member & p.tier.notnull())
-    if last is not None:
-        end_mi = months.index(end) if end else engine.data_months(eng)[1]
-        p = p.filter(p.mi > end_mi - last)
-    return p
+def _tier_spells(eng: engine.Engine, end: str | None):
+    """Each member's spells in a tier, as in the panel: ``customer_id, tier, start, stop`` (month indices).
+
+    The panel's tier in a month is the last tier change up to that month (a change
+    before the customer's first panel month counts from that month; one without a
+    tier changes nothing), shown in the months the customer is a member.  So each
+    change starts a spell that the next one ends (``stop`` exclusive, ``end`` + 1
+    for the last), from the later of the change and enrollment: the engine's
+    work grows with tier changes, not customers × months (225M at 100M receipts).
+    """
+    start_mi, end_mi, c = _panel_customers(eng, end)
+    m = c.filter(c.enroll_mi.notnull())
+    th = eng.table("tier_history")
+    th = th.filter(th.to_tier.notnull()).inner_join(m, "customer_id")
+    th = th.mutate(th_mi=ibis.greatest(months.index_expr(th.date), th.row_mi))
+    th = th.filter(th.th_mi <= end_mi)
+    last = th.group_by([th.customer_id, th.th_mi]).aggregate(
+        tier=th.to_tier.argmax(th.date), enroll_mi=th.enroll_mi.max()
+    )
+    w = ibis.window(group_by=last.customer_id, order_by=last.th_mi)
+    s = last.mutate(stop=last.th_mi.lead().over(w).fill_null(end_mi + 1))
+    s = s.mutate(start=ibis.greatest(s.th_mi, s.enroll_mi))
+    return start_mi, end_mi, s.filter(s.start < s.stop).select("customer_id", "tier", "start", "stop")
 
 
-def member_tiers(
-    eng: engine.Engine, end: str | None = None, last: int | None = None
-) -> pd.DataFrame:
+def member_tiers(eng: engine.Engine, end: str | None = None, last: int | None = None) -> pd.DataFrame:
     """The panel's rows of members with a tier: ``customer_id, mi, month, is_member, tier``.
 
     What :func:`segments.tier_migration` reads, without the months of non-members;
     ``last=2``: only the month ``end`` and the one before (at 100M receipts all
     member-months are 40M rows with text ids).
     """
-    p = _member_tier_rows(eng, end, last).select("customer_id", "mi", "is_member", "tier")
-    df = eng.execute(p.order_by(["customer_id", "mi"]))
+    start_mi, end_mi, s = _tier_spells(eng, end)
+    lo = start_mi if last is None else end_mi - last + 1
+    grid = ibis.range(lo, end_mi + 1).unnest().name("mi").as_table()
+    r = s.cross_join(grid)
+    r = r.filter((r.mi >= r.start) & (r.mi < r.stop))
+    r = r.select("customer_id", "mi", is_member=ibis.literal(True), tier=r.tier)
+    df = eng.execute(r.order_by(["customer_id", "mi"]))
     df.insert(2, "month", months.from_index(df["mi"]))
     return df
 
 
 def tier_counts(eng: engine.Engine, end: str | None = None) -> pd.DataFrame:
-    """Members per tier and month, counted by the engine: :func:`segments.tier_distribution` of the panel."""
+    """Members per tier and month: :func:`segments.tier_distribution` of the panel, from the tier spells.
+
+    Each spell is +1 in its first month and −1 after its last; the running sum
+    over the months gives the members in each tier.
+    """
     from .segments import TIER_ORDER
 
-    p = _member_tier_rows(eng, end)
-    df = eng.execute(p.group_by(["mi", "tier"]).aggregate(n=p.count().cast("int64")))
-    df["month"] = months.from_index(df["mi"])
-    d = df.pivot(index="month", columns="tier", values="n").fillna(0).astype("int64").sort_index()
+    _, end_mi, s = _tier_spells(eng, end)
+    one = ibis.literal(1, "int64")
+    steps = s.select(at=s.start, tier=s.tier, d=one).union(
+        s.select(at=s.stop, tier=s.tier, d=-one), distinct=False
+    )
+    df = eng.execute(steps.group_by(["at", "tier"]).aggregate(d=steps.d.sum().cast("int64")))
+    if df.empty:
+        return pd.DataFrame(index=pd.DatetimeIndex([], name="month"), dtype="int64")
+    d = df.pivot(index="at", columns="tier", values="d")
+    d = d.reindex(pd.RangeIndex(int(df["at"].min()), end_mi + 1)).fillna(0).cumsum()
+    d = d.astype("int64").loc[(d > 0).any(axis=1), (d > 0).any(axis=0)]
+    d.index = pd.DatetimeIndex(months.from_index(d.index.to_series()), name="month")
+    d.columns.name = "tier"
     return d.reindex(columns=[t for t in TIER_ORDER if t in d.columns])
 
 
