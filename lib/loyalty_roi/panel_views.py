@@ -108,10 +108,16 @@ def _tier_spells(eng: engine.Engine, end: str | None):
     w = ibis.window(group_by=last.customer_id, order_by=last.th_mi)
     s = last.mutate(stop=last.th_mi.lead().over(w).fill_null(end_mi + 1))
     s = s.mutate(start=ibis.greatest(s.th_mi, s.enroll_mi))
-    return start_mi, end_mi, s.filter(s.start < s.stop).select("customer_id", "tier", "start", "stop")
+    return (
+        start_mi,
+        end_mi,
+        s.filter(s.start < s.stop).select("customer_id", "tier", "start", "stop"),
+    )
 
 
-def member_tiers(eng: engine.Engine, end: str | None = None, last: int | None = None) -> pd.DataFrame:
+def member_tiers(
+    eng: engine.Engine, end: str | None = None, last: int | None = None
+) -> pd.DataFrame:
     """The panel's rows of members with a tier: ``customer_id, mi, month, is_member, tier``.
 
     What :func:`segments.tier_migration` reads, without the months of non-members;
