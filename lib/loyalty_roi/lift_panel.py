@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import ibis
 import numpy as np
 import pandas as pd
 
@@ -52,11 +51,6 @@ class LiftPanel:
     def n_months(self) -> int:
         """Months (columns) of the panel."""
         return int(self.revenue.shape[1])
-
-    @property
-    def hi(self) -> int:
-        """Month index of the last column."""
-        return self.lo + self.n_months - 1
 
     def month_starts(self, cols: np.ndarray | None = None) -> pd.DatetimeIndex:
         """Month starts of columns ``cols`` (all by default)."""
@@ -103,14 +97,9 @@ class LiftPanel:
         numbers); those first seen after ``end`` have no panel rows and are left out.
         """
         from .memory import batches
+        from .panel_views import active_months, panel_customers
 
-        start_mi, hi = engine.data_months(eng)
-        end_mi = months.index(end) if end else hi
-        c = engine.customer_months(eng, numbered=True)
-        c = c.filter(c.first_mi.notnull()).mutate(
-            row_mi=ibis.greatest(c.first_mi, ibis.literal(start_mi))
-        )
-        c = c.filter(c.row_mi <= end_mi)
+        start_mi, end_mi, c = panel_customers(eng, end, numbered=True)
         cust = eng.execute(c.select("key", "row_mi", "enroll_mi").order_by("key"))
         if cust.empty:
             return cls.from_panel(pd.DataFrame())
@@ -119,13 +108,7 @@ class LiftPanel:
         shape = (len(cust), end_mi - lo + 1)
         revenue = np.zeros(shape)
         orders = np.zeros(shape, dtype=np.float32)
-        tx = engine.tx_identified(eng)
-        tx = tx.filter((tx.mi >= start_mi) & (tx.mi <= end_mi))
-        agg = tx.group_by(["customer_id", "mi"]).aggregate(
-            orders=tx.is_return.ifelse(0, 1).sum().cast("int32"), revenue=tx.net_amount.sum()
-        )
-        a = agg.inner_join(c.select("customer_id", "key", "row_mi"), "customer_id")
-        a = a.filter(a.mi >= a.row_mi)  # the panel starts at the customer's first month
+        a = active_months(eng, c, start_mi, end_mi)  # the panel's customer-months with a receipt
         a = a.select("key", col=(a.mi - lo).cast("int32"), revenue=a.revenue, orders=a.orders)
         for b in batches(eng, a):  # a batch at a time: the sparse months are never held whole
             rows = np.searchsorted(keys, b.column("key").to_numpy())

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -121,7 +122,18 @@ def keys_repeat(frame: pd.DataFrame | Path, key: list[str]) -> bool:
     return n != distinct
 
 
-def duckdb_result_via_parquet(session, sql: str):
+@contextmanager
+def _duckdb_result_file(eng, sql: str):
+    """A temporary Parquet file holding the result of ``sql``, written by DuckDB within its limit."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="loyalty-roi-result-") as d:
+        f = Path(d) / "result.parquet"
+        eng.session.execute(f"COPY ({sql}) TO '{f}' (FORMAT parquet)")
+        yield f
+
+
+def duckdb_result_via_parquet(eng, sql: str):
     """The result of ``sql`` as an Arrow table, written to a temporary Parquet file and read back.
 
     Arrow tables DuckDB hands over directly live in DuckDB's allocator, which
@@ -130,13 +142,9 @@ def duckdb_result_via_parquet(session, sql: str):
     its memory limit and the table lives in Arrow's pool, which is handed back.
     Row order is kept (DuckDB preserves insertion order when it writes).
     """
-    import tempfile
-
     import pyarrow.parquet as pq
 
-    with tempfile.TemporaryDirectory(prefix="loyalty-roi-result-") as d:
-        f = Path(d) / "result.parquet"
-        session.execute(f"COPY ({sql}) TO '{f}' (FORMAT parquet)")
+    with _duckdb_result_file(eng, sql) as f:
         return pq.read_table(f)
 
 
@@ -145,25 +153,21 @@ def batches(eng, expr, rows: int = 1_000_000):
 
     For results too large to hold whole beside what they are turned into (the
     sparse customer-months at 100M receipts): DuckDB writes the result to a
-    temporary Parquet file within its memory limit, which is then read a batch
-    at a time.  Other backends collect it as Arrow first.
+    temporary Parquet file (:func:`duckdb_result_via_parquet`), which is read a
+    batch at a time.  Other backends collect it as Arrow first.
     """
-    import tempfile
-
     import pyarrow.parquet as pq
 
     if eng.backend != "duckdb":
         query = eng.session.sql(eng.sql(expr))
         yield from query.toArrow().to_batches(rows)
         return
-    with tempfile.TemporaryDirectory(prefix="loyalty-roi-result-") as d:
-        f = Path(d) / "result.parquet"
-        try:
-            eng.session.execute(f"COPY ({eng.sql(expr)}) TO '{f}' (FORMAT parquet)")
-        except Exception as exc:
-            _out_of_memory(eng, exc)
-        eng.release_cache()
-        yield from pq.ParquetFile(f).iter_batches(batch_size=rows)
+    try:
+        with _duckdb_result_file(eng, eng.sql(expr)) as f:
+            eng.release_cache()
+            yield from pq.ParquetFile(f).iter_batches(batch_size=rows)
+    except Exception as exc:
+        _out_of_memory(eng, exc)
     release_arrow_memory()
 
 
@@ -192,7 +196,7 @@ def collect(eng, expr, large: bool = False) -> pd.DataFrame:
     started = time.perf_counter()
     try:
         if large and eng.backend == "duckdb":
-            table = duckdb_result_via_parquet(eng.session, eng.sql(expr))
+            table = duckdb_result_via_parquet(eng, eng.sql(expr))
         else:
             query = eng.session.sql(eng.sql(expr))
             table = query.toArrow() if eng.backend == "pyspark" else query.to_arrow_table()

@@ -29,22 +29,25 @@ def _panel(eng: engine.Engine, end: str | None):
     return engine.customer_month_panel_expr(eng, lo, months.index(end) if end else hi)
 
 
-def _panel_customers(eng: engine.Engine, end: str | None):
+def panel_customers(eng: engine.Engine, end: str | None, numbered: bool = False):
     """The panel's months and customers: ``start_mi, end_mi`` and ``customer_id, row_mi, enroll_mi``.
 
     ``row_mi``: a customer's first panel month (first seen, or the data's first
     month); customers first seen after ``end`` have no panel rows and are left out.
+    ``numbered``: with ``key``, the customer's number (:func:`engine.customer_months`).
     """
     start_mi, hi = engine.data_months(eng)
     end_mi = months.index(end) if end else hi
-    c = engine.customer_months(eng)
+    c = engine.customer_months(eng, numbered)
     c = c.filter(c.first_mi.notnull()).mutate(
         row_mi=ibis.greatest(c.first_mi, ibis.literal(start_mi))
     )
     return (
         start_mi,
         end_mi,
-        c.filter(c.row_mi <= end_mi).select("customer_id", "row_mi", "enroll_mi"),
+        c.filter(c.row_mi <= end_mi).select(
+            "customer_id", "row_mi", "enroll_mi", *(["key"] if numbered else [])
+        ),
     )
 
 
@@ -59,7 +62,7 @@ def _ledger_months(eng: engine.Engine, c, start_mi: int, end_mi: int):
 def _engaged_months(eng: engine.Engine, a, c, start_mi: int, end_mi: int):
     """The panel's engaged customer-months (an order or a points event), once each, with ``member``.
 
-    ``a``: the months with a receipt (:func:`_active_months`); ``c``: :func:`_panel_customers`.
+    ``a``: the months with a receipt (:func:`active_months`); ``c``: :func:`panel_customers`.
     """
     keys = a.filter(a.orders > 0).select("customer_id", "mi", "member")
     if eng.has("points_ledger"):
@@ -77,8 +80,8 @@ def engagement_share(eng: engine.Engine, end: str | None = None) -> pd.Series:
     Equal to ``customer_month_panel(eng, end=end).groupby("customer_id")["engaged"].mean()``,
     counted from the months with activity: engaged months ÷ (``end`` − first panel month + 1).
     """
-    start_mi, end_mi, c = _panel_customers(eng, end)
-    keys = _engaged_months(eng, _active_months(eng, c, start_mi, end_mi), c, start_mi, end_mi)
+    start_mi, end_mi, c = panel_customers(eng, end)
+    keys = _engaged_months(eng, active_months(eng, c, start_mi, end_mi), c, start_mi, end_mi)
     n = keys.group_by("customer_id").aggregate(engaged=keys.count())
     j = c.left_join(n, "customer_id")
     share = j.engaged.fill_null(0).cast("float64") / (end_mi - j.row_mi + 1)
@@ -96,7 +99,7 @@ def _tier_spells(eng: engine.Engine, end: str | None):
     for the last), from the later of the change and enrollment: the engine's
     work grows with tier changes, not customers × months (225M at 100M receipts).
     """
-    start_mi, end_mi, c = _panel_customers(eng, end)
+    start_mi, end_mi, c = panel_customers(eng, end)
     m = c.filter(c.enroll_mi.notnull())
     th = eng.table("tier_history")
     th = th.filter(th.to_tier.notnull()).inner_join(m, "customer_id")
@@ -159,7 +162,7 @@ def tier_counts(eng: engine.Engine, end: str | None = None) -> pd.DataFrame:
     return d.reindex(columns=[t for t in TIER_ORDER if t in d.columns])
 
 
-def _active_months(eng: engine.Engine, c, start_mi: int, end_mi: int):
+def active_months(eng: engine.Engine, c, start_mi: int, end_mi: int):
     """The panel's customer-months with a receipt: ``orders`` (not returns), ``revenue`` (net), ``member``."""
     tx = engine.tx_identified(eng)
     tx = tx.filter((tx.mi >= start_mi) & (tx.mi <= end_mi))
@@ -242,7 +245,7 @@ def kpi_month_counts(
     Only months with activity are read: the engine's work grows with receipts,
     not with customers × months.
     """
-    start_mi, end_mi, c = _panel_customers(eng, end)
+    start_mi, end_mi, c = panel_customers(eng, end)
     m = c.filter(c.enroll_mi.notnull())
     starts = eng.execute(c.group_by(at=c.row_mi).aggregate(customers=c.count()))
     joins = eng.execute(
@@ -255,7 +258,7 @@ def kpi_month_counts(
     def by_month(df: pd.DataFrame, key: str = "at") -> pd.DataFrame:
         return df.set_index(key).reindex(mi, fill_value=0)
 
-    a = _active_months(eng, c, start_mi, end_mi)
+    a = active_months(eng, c, start_mi, end_mi)
     sums = a.group_by("mi").aggregate(
         active=(a.orders > 0).cast("int64").sum(),
         orders=a.orders.sum(),
