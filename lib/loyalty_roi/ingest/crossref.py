@@ -11,32 +11,57 @@ from ..errors import Issue
 from .parse import TableResult
 
 
-def _isin(values: pd.Series, among: pd.Series) -> np.ndarray:
-    """``values.isin(among)`` for id columns, as an Arrow hash lookup (no Python objects)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
+class KeySet:
+    """A parent table's ids, prepared once for many lookups.
 
-    if not (pd.api.types.is_string_dtype(values) and pd.api.types.is_string_dtype(among)):
-        return values.isin(among.dropna().unique()).to_numpy()
-    a = pa.array(values, type=pa.large_string(), from_pandas=True)
-    known = pa.array(among.dropna().unique(), type=pa.large_string(), from_pandas=True)
-    return pc.fill_null(pc.is_in(a, value_set=known), False).to_numpy(zero_copy_only=False)
+    An export read in blocks checks every block against the same parent (132M
+    receipts: 66 blocks against 6.25M customer ids); taking the parent's distinct
+    ids and turning them into an Arrow array once, not per block, saves ~3 s a block.
+    """
+
+    def __init__(self, among: pd.Series):
+        self.strings = pd.api.types.is_string_dtype(among)
+        self.unique = among.dropna().unique()
+        self._arrow = None
+
+    def contains(self, values: pd.Series) -> np.ndarray:
+        """``values.isin(ids)``; for text ids an Arrow hash lookup (no Python objects)."""
+        if not (self.strings and pd.api.types.is_string_dtype(values)):
+            return values.isin(self.unique).to_numpy()
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if self._arrow is None:
+            self._arrow = pa.array(self.unique, type=pa.large_string(), from_pandas=True)
+        a = pa.array(values, type=pa.large_string(), from_pandas=True)
+        return pc.fill_null(pc.is_in(a, value_set=self._arrow), False).to_numpy(
+            zero_copy_only=False
+        )
 
 
-def _orphans(res: TableResult, col: str, parent: TableResult, pcol: str, target: str) -> None:
+def _orphans(
+    res: TableResult,
+    col: str,
+    parent: TableResult,
+    pcol: str,
+    target: str,
+    known: KeySet | None = None,
+) -> None:
     """Quarantine rows of ``res`` whose ``col`` is not among the parent's kept ``pcol`` values.
 
     Rows whose parent exists but was itself quarantined are reported as such,
-    naming the parent's rule, so the fix points at the cause.
+    naming the parent's rule, so the fix points at the cause.  ``known``: the
+    parent's ``pcol`` as a :class:`KeySet` made once (blocks of one export).
     """
     f = res.frame
     vals = f[col]
-    orphan = vals.notna().to_numpy() & ~_isin(vals, parent.frame[pcol])
+    known = known if known is not None else KeySet(parent.frame[pcol])
+    orphan = vals.notna().to_numpy() & ~known.contains(vals)
     if not orphan.any():
         return
     quarantined = np.zeros(len(f), dtype=bool)
     if parent.rejected_keys is not None and len(parent.rejected_keys):
-        quarantined = orphan & _isin(vals, parent.rejected_keys)
+        quarantined = orphan & KeySet(parent.rejected_keys).contains(vals)
     absent = orphan & ~quarantined
     reasons = np.where(quarantined, f"{col}: its {target} row was quarantined", "")
     reasons = np.where(absent, f"{col}: not found in {target}", reasons)

@@ -20,7 +20,7 @@ from ..processed import write_processed
 from ..schema import OPTIONAL_TABLES, REQUIRED_TABLES, TABLES, pa, validate
 from ..sources import load_mapping, read_source, resolve_file, sha256_file
 from .blocks import BLOCK_ROWS, parse_blocks, streamable
-from .crossref import _orphans, customers_from_transactions
+from .crossref import KeySet, _orphans, customers_from_transactions
 from .parse import TableResult, parse_table
 from .quality import _quality_row
 
@@ -259,14 +259,20 @@ def _read_all(
 
 
 def _block_check(tname: str, results: dict[str, TableResult]):
-    """The rules a block of ``tname`` needs from other tables: orphans, then the contract."""
+    """The rules a block of ``tname`` needs from other tables: orphans, then the contract.
+
+    Each parent's ids are prepared once for all the blocks (:class:`KeySet`).
+    """
+    known: dict[str, KeySet] = {}
 
     def check(block: TableResult) -> None:
         for col, target in TABLES[tname].references.items():
             ttable, tcol = target.split(".")
             if ttable in results:  # parsed before; a derived parent holds every id
                 parent = results[ttable]
-                _orphans(block, col, parent, tcol, f"{ttable} ({parent.file})")
+                if target not in known:
+                    known[target] = KeySet(parent.frame[tcol])
+                _orphans(block, col, parent, tcol, f"{ttable} ({parent.file})", known[target])
         _contract(block)
 
     return check
