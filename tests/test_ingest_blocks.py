@@ -250,3 +250,19 @@ def test_monthly_coverage_by_hand_from_a_frame_and_a_file(tmp_path):
         assert cov["returns"].tolist() == [0, 1]
         assert cov["identified_share"].tolist() == [0.5, 1.0]
         assert cov["net_revenue"].tolist() == [15.5, 2.0]
+
+
+@pytest.mark.parametrize("dtype", ["string[pyarrow]", "string[python]", "object"])
+def test_key_set_membership_by_hand(dtype):
+    """Both ways of the lookup (all known: probe the ids; some unknown: hash the ids)."""
+    from loyalty_roi.ingest.crossref import KeySet
+
+    ids = KeySet(pd.Series(["a", "b", "c", None, "d", "e"], dtype=dtype))
+    known = pd.Series(["b", None, "b", "a"], dtype=dtype)
+    assert ids.contains(known).tolist() == [True, False, True, True]
+    some = pd.Series(["b", "x", None, "e", "x"], dtype=dtype)
+    assert ids.contains(some).tolist() == [True, False, False, True, False]
+    many = pd.Series(list("abcdexyz"), dtype=dtype)  # more distinct values than ids
+    assert ids.contains(many).tolist() == [True] * 5 + [False] * 3
+    assert KeySet(pd.Series([], dtype=dtype)).contains(known).tolist() == [False] * 4
+    assert KeySet(pd.Series([3, 1])).contains(pd.Series([1, 2])).tolist() == [True, False]

@@ -17,6 +17,8 @@ class KeySet:
     An export read in blocks checks every block against the same parent (132M
     receipts: 66 blocks against 6.25M customer ids); taking the parent's distinct
     ids and turning them into an Arrow array once, not per block, saves ~3 s a block.
+    A block whose distinct values are all known is found so without hashing the
+    parent's ids (~0.3 instead of ~1–2 s).
     """
 
     def __init__(self, among: pd.Series):
@@ -34,9 +36,16 @@ class KeySet:
         if self._arrow is None:
             self._arrow = pa.array(self.unique, type=pa.large_string(), from_pandas=True)
         a = pa.array(values, type=pa.large_string(), from_pandas=True)
-        return pc.fill_null(pc.is_in(a, value_set=self._arrow), False).to_numpy(
-            zero_copy_only=False
-        )
+        distinct = pc.unique(a).drop_null()
+        if len(distinct) < len(self._arrow):
+            # the usual case: every distinct value is known.  Hashing the few distinct
+            # values and probing the ids is 3–6× faster than hashing the ids (a block of
+            # 2M receipts holds ~130k customers; the parent 6.25M)
+            found = pc.sum(pc.is_in(self._arrow, value_set=distinct)).as_py() or 0
+            if found == len(distinct):  # the ids are distinct: each value was found
+                return pc.is_valid(a).to_numpy(zero_copy_only=False)
+        found = pc.fill_null(pc.is_in(a, value_set=self._arrow), False)
+        return found.to_numpy(zero_copy_only=False)
 
 
 def _orphans(
