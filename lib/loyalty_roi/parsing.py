@@ -19,6 +19,7 @@ The rule throughout: decide from **unambiguous evidence** or ask.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 
@@ -110,13 +111,39 @@ def text_values(s: pd.Series) -> tuple[pd.Series, pd.Series]:
 _THOUSANDS = {",": ". \u00a0\u202f'", ".": ", \u00a0\u202f'"}
 
 
+@functools.lru_cache(maxsize=32)
 def _number_re(decimal: str, thousands: str | None = None) -> re.Pattern:
     seps = re.escape(thousands if thousands is not None else _THOUSANDS[decimal])
     grouped = rf"[1-9]\d{{0,2}}(?:(?P<sep>[{seps}])\d{{3}})(?:(?P=sep)\d{{3}})*" if seps else "(?!)"
     return re.compile(rf"^[+-]?(?:{grouped}|\d+)(?:{re.escape(decimal)}\d+)?$")
 
 
-_STYLE_RE = {",": _number_re(","), ".": _number_re(".")}
+# Arrow's regex engine runs over a whole column but has no back-reference, so a number
+# pattern is checked in three steps: the plain form (no thousands separators) and a
+# superset of the grouped form column-wide, then only the grouped candidates one by one
+# in Python's ``re`` (is the same separator used throughout?)
+def _plain_re(decimal: str) -> str:
+    return rf"^[+-]?\d+(?:{re.escape(decimal)}\d+)?$"
+
+
+def _grouped_superset_re(decimal: str, thousands: str | None) -> str | None:
+    seps = re.escape(thousands if thousands is not None else _THOUSANDS[decimal])
+    if not seps:
+        return None
+    return rf"^[+-]?[1-9]\d{{0,2}}(?:[{seps}]\d{{3}})+(?:{re.escape(decimal)}\d+)?$"
+
+
+def _matches(t: pd.Series, decimal: str, thousands: str | None = None) -> pd.Series:
+    """Whether each text is a number in this style (``_number_re(decimal, thousands)``), as booleans."""
+    out = t.str.match(_plain_re(decimal)).fillna(False).to_numpy(dtype=bool, copy=True)
+    superset = _grouped_superset_re(decimal, thousands)
+    rest = np.flatnonzero(~out & t.notna().to_numpy())
+    if superset is not None and len(rest):
+        maybe = rest[t.iloc[rest].str.match(superset).fillna(False).to_numpy(dtype=bool)]
+        if len(maybe):
+            exact = _number_re(decimal, thousands)
+            out[maybe] = t.iloc[maybe].str.match(exact).fillna(False).to_numpy(dtype=bool)
+    return pd.Series(out, index=t.index)
 
 
 def _to_float(t: pd.Series, decimal: str) -> pd.Series:
@@ -162,8 +189,8 @@ def detect_number_style(columns: dict[str, pd.Series]) -> NumberStyle:
         t = _text_values(s).drop_duplicates()
         if not len(t):
             continue
-        ok_c = t.str.match(_STYLE_RE[","])
-        ok_d = t.str.match(_STYLE_RE["."])
+        ok_c = _matches(t, ",")
+        ok_d = _matches(t, ".")
         n_comma += int((ok_c & ~ok_d).sum())
         n_dot += int((ok_d & ~ok_c).sum())
         both = t[ok_c & ok_d & t.str.contains(r"[.,]", regex=True)]
@@ -208,14 +235,15 @@ def parse_number(
     else:
         bad_num = false
     dec = decimal or "."
-    pattern = _number_re(dec, thousands) if thousands is not None else _STYLE_RE[dec]
     text = ~missing & ~numeric_obj
-    ok = text & t.str.match(pattern)
+    ok = text & _matches(t, dec, thousands)
     if ok.any():
         values[ok] = _to_float(t[ok], dec)
     bad = (text & ~ok) | bad_num
     other = "." if dec == "," else ","
-    other_style = bad & t.str.match(_STYLE_RE[other])
+    other_style = false.copy()
+    if bad.any():
+        other_style[bad] = _matches(t[bad], other)
     return values.where(~bad), missing, bad, other_style
 
 
@@ -239,15 +267,18 @@ def strip_time_zone(fmt: str | None, vals: pd.Series) -> tuple[str | None, pd.Se
 
 def strptime(vals: pd.Series, fmt: str) -> pd.Series:
     """Parse strings with one strptime format (pyarrow's C++ parser); failures → NaT."""
-    arr = pyarrow.array(vals.to_numpy(dtype=object), type=pyarrow.string())
-    parsed = pyarrow.compute.strptime(arr, format=fmt, unit="us", error_is_null=True)
+    pc = pyarrow.compute
+    arr = pyarrow.array(vals, type=pyarrow.string(), from_pandas=True)  # no Python objects
+    parsed = pc.strptime(arr, format=fmt, unit="us", error_is_null=True)
     out = pd.Series(parsed.to_numpy(zero_copy_only=False), index=vals.index).astype(
         "datetime64[us]"
     )
     # pyarrow rolls impossible dates over (31.02. → 03.03.): rows that do not format back
-    # to their text are re-checked with pandas' strict parser (also handles unpadded days)
-    back = pyarrow.compute.strftime(parsed, format=fmt).to_numpy(zero_copy_only=False)
-    differs = out.notna().to_numpy() & (back != vals.to_numpy(dtype=object))
+    # to their text are re-checked with pandas' strict parser (also handles unpadded days).
+    # Formatted in whole seconds: at "us", Arrow's %S writes "48.000000" for 48
+    seconds = parsed.cast(pyarrow.timestamp("s"), safe=False)
+    differs = pc.fill_null(pc.not_equal(pc.strftime(seconds, format=fmt), arr), False)
+    differs = differs.to_numpy(zero_copy_only=False)
     if differs.any():
         out[differs] = pd.to_datetime(vals[differs], format=fmt, errors="coerce").astype(
             "datetime64[us]"
