@@ -146,7 +146,11 @@ def test_scorecard_target_sentence_on_synthetic_data(small_processed):
         "on track" if progress >= 0.9 else ("at risk" if progress >= 0.5 else "off track")
     )
     assert row["status"] == expected_status
-    assert f"{row['status']} vs the +15% target" in row["note"]
+    assert f"{row['status']} for its target (15% above 2026-04 by 2026-12)" in row["note"]
+    # the target cell starts with a word, so the XLSX shows it without a guarding apostrophe
+    assert row["target"] == "15% above 2026-04 by 2026-12"
+    assert scorecard.target_text(-0.1, "2026-01", "2026-06") == "10% below 2026-01 by 2026-06"
+    assert scorecard.target_text(0.0, "2026-01", "2026-06") == "level with 2026-01 by 2026-06"
 
 
 def test_every_brief_kpi_is_in_the_catalogue():

@@ -76,6 +76,17 @@ def target_status(
     return "off track"
 
 
+def target_text(change: float, baseline_month: str, by: str) -> str:
+    """A target in words, e.g. ``15% above 2025-10 by 2026-12``.
+
+    Not ``+15% vs …``: a cell starting with ``+`` is a formula to a spreadsheet, so the
+    export would have to show it behind an apostrophe.
+    """
+    if not change:
+        return f"level with {baseline_month} by {by}"
+    return f"{abs(change):.0%} {'above' if change > 0 else 'below'} {baseline_month} by {by}"
+
+
 def build(
     values: pd.DataFrame,
     month: str | pd.Timestamp,
@@ -143,7 +154,7 @@ def build(
                     f"{baseline * (1 + t.change):.1%} — set a reachable change in kpi.targets"
                 )
             row.update(
-                target=f"{t.change:+.0%} vs {t.baseline_month} by {t.by}",
+                target=target_text(t.change, t.baseline_month, t.by),
                 baseline=baseline,
                 target_value=target_value,
                 expected_now=expected,
@@ -196,7 +207,11 @@ def format_value(value: float, unit: str, currency: str = "EUR") -> str:
 def describe(
     k: kpis.Kpi, value: float, mom: float | None, status: str | None, target: str | None
 ) -> str:
-    """One sentence on a KPI, e.g. "Repeat purchase rate fell 2.1 pp MoM, off track vs the +10% target"."""
+    """One sentence on a KPI.
+
+    E.g. "Repeat purchase rate fell 2.1 pp MoM, off track for its target (10% above
+    2025-10 by 2026-12)".
+    """
     if pd.isna(value):
         return f"{k.name}: no value this month."
     if mom is None or pd.isna(mom):
@@ -207,7 +222,7 @@ def describe(
         move = f"{verb} {abs(mom):.1f} {unit} MoM" if mom != 0 else verb + " MoM"
     s = f"{k.name} {move}"
     if target and status in ("on track", "at risk", "off track"):
-        s += f", {status} vs the {target.split(' vs ')[0]} target"
+        s += f", {status} for its target ({target})"
     return s + "."
 
 
