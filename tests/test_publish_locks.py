@@ -122,6 +122,8 @@ def test_the_kernel_is_stopped_before_the_last_months_report_files_are_built(tmp
         reportrun, "_build_report_files", lambda *a: seen.append(list(run.session.calls)) or ""
     )
     monkeypatch.setattr(reportrun, "publish", lambda stage, target: None)
+    monkeypatch.setattr(reportrun, "_html", lambda nb: 0.0)
+    run._ingest_page = run._pages.submit(lambda: 0.0)
     try:
         ingest_dir = tmp_path / "ingest"
         ingest_dir.mkdir()
@@ -131,3 +133,45 @@ def test_the_kernel_is_stopped_before_the_last_months_report_files_are_built(tmp
     finally:
         run.session = real
         run.close()
+
+
+def test_each_notebooks_page_is_made_while_the_next_notebook_runs(tmp_path, monkeypatch):
+    """The HTML pages (0.3–0.9 s each) are made beside the kernel, not after the last notebook."""
+    import time
+
+    from loyalty_roi import reportrun
+    from loyalty_roi.config import load_config
+
+    out = tmp_path / "reports"
+    out.mkdir()
+    run = reportrun.ReportRun(load_config(), tmp_path / "c.yml", out, 60, None)
+    made, pages_when_started = [], {}
+
+    def html(nb_path):
+        made.append(nb_path.name)
+        return 0.25
+
+    def notebook(nb, stage, params, month):
+        deadline = time.monotonic() + 10
+        if nb != reportrun.NOTEBOOKS[1]:  # the previous notebook's page, made meanwhile
+            while len(made) < reportrun.NOTEBOOKS.index(nb) and time.monotonic() < deadline:
+                time.sleep(0.01)
+        pages_when_started[nb] = list(made)
+        return {"notebook": nb}
+
+    monkeypatch.setattr(reportrun, "_html", html)
+    monkeypatch.setattr(run, "notebook", notebook)
+    seen = []
+    monkeypatch.setattr(reportrun, "_build_report_files", lambda *a: seen.append(a[-1]) or "")
+    monkeypatch.setattr(reportrun, "publish", lambda stage, target: None)
+    try:
+        ingest_dir = tmp_path / "ingest"
+        ingest_dir.mkdir()
+        run._ingest_page = run._pages.submit(html, ingest_dir / reportrun.NOTEBOOKS[0])
+        run._month("2026-10", "c.yml", ingest_dir, {}, None, last=True)
+    finally:
+        run.close()
+    n1, n2, n3 = reportrun.NOTEBOOKS[1:]
+    assert pages_when_started[n2] == [reportrun.NOTEBOOKS[0], n1]
+    assert pages_when_started[n3] == [reportrun.NOTEBOOKS[0], n1, n2]
+    assert seen == [0.75]  # the three pages' seconds reach the manifest

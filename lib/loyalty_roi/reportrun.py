@@ -16,6 +16,7 @@ import logging
 import shutil
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -47,6 +48,15 @@ def source(nb: str, notebooks: Path | None = None) -> Path:
     from .runner import notebook_path
 
     return (notebooks / nb) if notebooks else notebook_path(nb)
+
+
+def _html(nb_path: Path) -> float:
+    """Convert an executed notebook to its HTML page beside it; the seconds it took."""
+    from .report import notebook_to_html
+
+    t0 = time.perf_counter()
+    notebook_to_html(nb_path, nb_path.with_suffix(".html"))
+    return time.perf_counter() - t0
 
 
 def _cell_seconds(nb_path: Path) -> float:
@@ -85,10 +95,14 @@ class ReportRun:
         from .runner import KernelSession
 
         self.session = KernelSession()
+        # each notebook's HTML page is made while the kernel runs the next notebook (2 cores)
+        self._pages = ThreadPoolExecutor(max_workers=1, thread_name_prefix="html")
+        self._ingest_page = None
 
     def close(self) -> None:
         """Stop the run's kernel and close its log."""
         self.session.close()
+        self._pages.shutdown(wait=True, cancel_futures=True)
         for name in ("loyalty_roi.report", "papermill"):
             logging.getLogger(name).removeHandler(self._handler)
         self._handler.close()
@@ -187,13 +201,8 @@ class ReportRun:
             label = months[0] if months and len(months) == 1 else "ingest"
             params = {**self.overrides.get(NOTEBOOKS[0], {}), "config_path": cfg_path}
             t_ingest = self.notebook(NOTEBOOKS[0], ingest_dir, params, label)
-            from .report import notebook_to_html
-
-            t0 = time.perf_counter()  # converted once, shared by every month of a backfill
-            notebook_to_html(
-                ingest_dir / NOTEBOOKS[0], ingest_dir / f"{Path(NOTEBOOKS[0]).stem}.html"
-            )
-            t_ingest["html_seconds"] = round(time.perf_counter() - t0, 2)
+            # converted once, shared by every month of a backfill
+            self._ingest_page = self._pages.submit(_html, ingest_dir / NOTEBOOKS[0])
             resolved = self._preflight(months)
             if months is None:
                 months = resolved
@@ -266,12 +275,15 @@ class ReportRun:
     ) -> None:
         stage = self.staging / month
         stage.mkdir()
-        for f in ingest_dir.glob(f"{Path(NOTEBOOKS[0]).stem}.*"):  # notebook + its HTML
-            shutil.copy2(f, stage / f.name)
-        timings = [t_ingest]
+        timings, pages = [t_ingest], []
         for nb in NOTEBOOKS[1:]:
             params = {**self.overrides.get(nb, {}), "config_path": cfg_path, "month": month}
             timings.append(self.notebook(nb, stage, params, month))
+            pages.append(self._pages.submit(_html, stage / nb))  # while the next one runs
+        t_ingest["html_seconds"] = round(self._ingest_page.result(), 2)
+        for f in ingest_dir.glob(f"{Path(NOTEBOOKS[0]).stem}.*"):  # notebook + its HTML
+            shutil.copy2(f, stage / f.name)
+        html_seconds = sum(p.result() for p in pages)
         # before the report files are built (Chromium prints the index to PDF): after the run's
         # last month the kernel is stopped (0.7 GiB with its imports), else only reset for the next
         if last:
@@ -280,7 +292,9 @@ class ReportRun:
             self.session.reset()
         overrides = {k: v for params in self.overrides.values() for k, v in params.items()}
         self.say(
-            _build_report_files(stage, month, self.cfg, self.config, timings, started, overrides)
+            _build_report_files(
+                stage, month, self.cfg, self.config, timings, started, overrides, html_seconds
+            )
         )
         self._handler.flush()
         shutil.copy2(self.log_path, stage / "run.log")
@@ -362,16 +376,18 @@ def _build_report_files(
     timings: list,
     started,
     overrides: dict | None = None,
+    html_seconds: float = 0.0,
 ) -> str:
-    """HTML without code per notebook, figures, tables (CSV + XLSX), index page and manifest."""
+    """Figures, tables (CSV + XLSX), index page and manifest of a month's executed notebooks.
+
+    Every notebook's HTML page (without code) is already beside it; ``html_seconds``:
+    the time notebooks 02–04's pages took (notebook 01's is in ``timings[0]``).
+    """
     from . import frontpage, report
 
     processed = cfg.data.processed_path
     figures = []
-    t0 = time.perf_counter()
-    for nb in NOTEBOOKS[1:]:  # notebook 01's HTML comes with it from the run's ingest
-        report.notebook_to_html(staging / nb, staging / f"{Path(nb).stem}.html")
-    html_seconds = time.perf_counter() - t0 + timings[0].get("html_seconds", 0.0)
+    html_seconds += timings[0].get("html_seconds", 0.0)
     for nb in NOTEBOOKS:
         figures += report.extract_figures(staging / nb, staging / "figures")
     for name in ("quality_report.csv", "quality_report.json"):
