@@ -1,10 +1,22 @@
 """Engine benchmark: Ibis engine vs hand-written DuckDB SQL vs plain pandas.
 
 For each scale (≈1M and ≈10M transactions from the synthetic generator) and
-each task (customer × month panel, RFM summary, acquisition cohort matrix),
-every implementation runs in its own child process (so peak memory is its
+each task, every implementation runs in its own child process (so peak memory is its
 own), several repetitions, median wall time reported.  Prints ratios and
 writes ``bench/results/engine.json`` and ``engine.md``.
+
+Tasks:
+
+* ``panel`` — the dense customer × month panel (:func:`engine.customer_month_panel`,
+  17 columns).  The report no longer builds it; it is the definition the
+  report's sparse views are tested against;
+* ``lift_arrays`` — the panel as notebook 04 builds it: the customers numbered
+  in id order and their customer-months with a receipt, filled into customers ×
+  months arrays of revenue and orders (:meth:`lift_panel.LiftPanel.from_engine`);
+  the SQL and pandas versions compute the same rows and fill the same arrays;
+* ``rfm`` — the RFM summary; ``cohort`` — the acquisition cohort matrix.
+
+pandas reads only the columns a task uses (as the engine does).
 
 Run: ``make bench`` (or ``.venv/bin/python bench/engine_bench.py --scales 1000000``).
 """
@@ -23,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "bench" / "data"
 RESULTS = ROOT / "bench" / "results"
-TASKS = ("panel", "rfm", "cohort")
+TASKS = ("panel", "lift_arrays", "rfm", "cohort")
 IMPLS = ("engine", "sql", "pandas")
 
 SQL = {
@@ -75,6 +87,21 @@ LEFT JOIN pts p USING (customer_id, mi)
 LEFT JOIN tiers t USING (customer_id, mi)
 ORDER BY g.customer_id, g.mi
 """,
+    "lift_arrays": """
+WITH tx AS (
+  SELECT customer_id, CAST(year(ts) * 12 + month(ts) - 1 AS BIGINT) AS mi, net_amount, is_return
+  FROM read_parquet('{d}/transactions.parquet') WHERE customer_id IS NOT NULL),
+bounds AS (SELECT min(mi) AS lo, max(mi) AS hi FROM tx),
+m AS (
+  SELECT customer_id,
+         greatest(CAST(year(first_seen) * 12 + month(first_seen) - 1 AS BIGINT), bounds.lo) AS row_mi,
+         CASE WHEN is_member THEN CAST(year(coalesce(enrolled_at, first_seen)) * 12
+                                       + month(coalesce(enrolled_at, first_seen)) - 1 AS BIGINT) END AS enroll_mi
+  FROM read_parquet('{d}/customers.parquet'), bounds WHERE first_seen IS NOT NULL),
+c AS (
+  SELECT CAST(row_number() OVER (ORDER BY customer_id) - 1 AS INTEGER) AS key, m.*
+  FROM m, bounds WHERE row_mi <= bounds.hi)
+""",
     "rfm": """
 WITH tx AS (SELECT * FROM read_parquet('{d}/transactions.parquet') WHERE customer_id IS NOT NULL),
 end_ts AS (SELECT date_trunc('month', max(ts)) + INTERVAL 1 MONTH AS e FROM tx),
@@ -97,6 +124,101 @@ SELECT j.cohort_mi, j."offset", active, cohort_size, active / cohort_size AS rat
 FROM j JOIN size USING (cohort_mi) ORDER BY j.cohort_mi, j."offset"
 """,
 }
+
+
+TX = ["customer_id", "ts", "net_amount", "gross_amount", "discount", "is_return"]
+PANDAS_COLUMNS = {  # what each pandas reference reads
+    "panel": {
+        "customers": ["customer_id", "first_seen", "is_member", "enrolled_at"],
+        "transactions": TX,
+        "points_ledger": ["customer_id", "date", "type", "points"],
+        "tier_history": ["customer_id", "date", "to_tier"],
+    },
+    "rfm": {"transactions": ["customer_id", "ts", "net_amount", "is_return"]},
+    "cohort": {"transactions": ["customer_id", "ts", "is_return"]},
+}
+
+
+def _fill_arrays(lo: int, hi: int, cust_row_mi, cust_enroll_mi, key, mi, revenue, orders):
+    """LiftPanel arrays from the numbered customers and their customer-months with a receipt."""
+    import numpy as np
+    import pandas as pd
+
+    from loyalty_roi.lift_panel import LiftPanel
+
+    shape = (len(cust_row_mi), hi - lo + 1)
+    rev = np.zeros(shape)
+    ords = np.zeros(shape, dtype=np.float32)
+    rev[key, mi - lo] = revenue
+    ords[key, mi - lo] = orders
+    first = np.asarray(cust_row_mi, dtype=np.int64) - lo
+    enroll = np.asarray(cust_enroll_mi, dtype=float) - lo
+    return LiftPanel(lo, pd.RangeIndex(shape[0]), rev, ords, first, enroll)
+
+
+def lift_arrays_sql(d: str):
+    """The lift arrays from hand-written DuckDB SQL (the same rows the engine sends)."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("CREATE TABLE c AS " + SQL["lift_arrays"].format(d=d) + " SELECT * FROM c")
+    lo, hi = con.execute(
+        f"SELECT min(mi), max(mi) FROM (SELECT CAST(year(ts) * 12 + month(ts) - 1 AS BIGINT) AS mi "
+        f"FROM read_parquet('{d}/transactions.parquet') WHERE customer_id IS NOT NULL)"
+    ).fetchone()
+    cust = con.execute(
+        "SELECT row_mi, coalesce(CAST(enroll_mi AS DOUBLE), 'NaN'::DOUBLE) AS enroll_mi FROM c ORDER BY key"
+    ).fetchnumpy()
+    a = con.execute(
+        f"""SELECT c.key, t.mi, sum(CASE WHEN is_return THEN 0 ELSE 1 END) AS orders, sum(net_amount) AS revenue
+        FROM (SELECT customer_id, CAST(year(ts) * 12 + month(ts) - 1 AS BIGINT) AS mi, net_amount, is_return
+              FROM read_parquet('{d}/transactions.parquet') WHERE customer_id IS NOT NULL) t
+        JOIN c USING (customer_id) WHERE t.mi >= c.row_mi GROUP BY ALL"""
+    ).fetchnumpy()
+    return _fill_arrays(
+        lo, hi, cust["row_mi"], cust["enroll_mi"], a["key"], a["mi"], a["revenue"], a["orders"]
+    )
+
+
+def lift_arrays_pandas(d: str):
+    """The lift arrays the plain pandas way: group the receipts by customer and month."""
+    import numpy as np
+    import pandas as pd
+
+    tx = pd.read_parquet(
+        Path(d) / "transactions.parquet", columns=["customer_id", "ts", "net_amount", "is_return"]
+    )
+    tx = tx[tx["customer_id"].notna()]
+    mi = tx["ts"].dt.year * 12 + tx["ts"].dt.month - 1
+    lo, hi = int(mi.min()), int(mi.max())
+    c = pd.read_parquet(
+        Path(d) / "customers.parquet",
+        columns=["customer_id", "first_seen", "is_member", "enrolled_at"],
+    )
+    c = c[c["first_seen"].notna()].sort_values("customer_id")
+    first = c["first_seen"]
+    c["row_mi"] = np.maximum(first.dt.year * 12 + first.dt.month - 1, lo)
+    enrolled = c["enrolled_at"].fillna(first)
+    c["enroll_mi"] = (enrolled.dt.year * 12 + enrolled.dt.month - 1).where(c["is_member"])
+    c = c[c["row_mi"] <= hi].reset_index(drop=True)
+    c["key"] = np.arange(len(c))
+    a = (
+        pd.DataFrame(
+            {
+                "customer_id": tx["customer_id"],
+                "mi": mi,
+                "orders": (~tx["is_return"]).astype("int64"),
+                "revenue": tx["net_amount"],
+            }
+        )
+        .groupby(["customer_id", "mi"], as_index=False, sort=False)
+        .sum()
+        .merge(c[["customer_id", "key", "row_mi"]], on="customer_id")
+    )
+    a = a[a["mi"] >= a["row_mi"]]
+    return _fill_arrays(
+        lo, hi, c["row_mi"], c["enroll_mi"], a["key"], a["mi"], a["revenue"], a["orders"]
+    )
 
 
 def ensure_data(n_tx: int) -> Path:
@@ -149,20 +271,27 @@ def child(impl: str, task: str, d: str, reps: int) -> None:
     for _ in range(reps):
         t = time.perf_counter()
         if impl == "engine":
+            from loyalty_roi.lift_panel import LiftPanel
+
             eng = engine.connect(d)
             out = {
                 "panel": engine.customer_month_panel,
+                "lift_arrays": LiftPanel.from_engine,
                 "rfm": engine.rfm_summary,
                 "cohort": engine.cohort_matrix,
             }[task](eng)
+        elif impl == "sql" and task == "lift_arrays":
+            out = lift_arrays_sql(d)
         elif impl == "sql":
             import duckdb
 
             out = duckdb.connect().sql(SQL[task].format(d=d)).df()
+        elif task == "lift_arrays":
+            out = lift_arrays_pandas(d)
         else:
             tables = {
-                n: pd.read_parquet(Path(d) / f"{n}.parquet")
-                for n in ("customers", "transactions", "points_ledger", "tier_history")
+                n: pd.read_parquet(Path(d) / f"{n}.parquet", columns=cols)
+                for n, cols in PANDAS_COLUMNS[task].items()
             }
             lo_hi = tables["transactions"]["ts"]
             lo = int(lo_hi.min().year * 12 + lo_hi.min().month - 1)
@@ -174,8 +303,13 @@ def child(impl: str, task: str, d: str, reps: int) -> None:
             else:
                 out = reference.cohort_matrix(tables, "acquisition", lo, hi)
         times.append(time.perf_counter() - t)
-        rows = len(out)
-        check = float(out[{"panel": "revenue", "rfm": "monetary", "cohort": "active"}[task]].sum())
+        if task == "lift_arrays":
+            rows, check = int(out.revenue.shape[0]), float(out.revenue.sum())
+        else:
+            rows = len(out)
+            check = float(
+                out[{"panel": "revenue", "rfm": "monetary", "cohort": "active"}[task]].sum()
+            )
         del out
     peak_mb = peak_rss_mb()
     print(json.dumps({"times": times, "rows": rows, "check": check, "peak_mb": peak_mb}))
