@@ -87,21 +87,6 @@ LEFT JOIN pts p USING (customer_id, mi)
 LEFT JOIN tiers t USING (customer_id, mi)
 ORDER BY g.customer_id, g.mi
 """,
-    "lift_arrays": """
-WITH tx AS (
-  SELECT customer_id, CAST(year(ts) * 12 + month(ts) - 1 AS BIGINT) AS mi, net_amount, is_return
-  FROM read_parquet('{d}/transactions.parquet') WHERE customer_id IS NOT NULL),
-bounds AS (SELECT min(mi) AS lo, max(mi) AS hi FROM tx),
-m AS (
-  SELECT customer_id,
-         greatest(CAST(year(first_seen) * 12 + month(first_seen) - 1 AS BIGINT), bounds.lo) AS row_mi,
-         CASE WHEN is_member THEN CAST(year(coalesce(enrolled_at, first_seen)) * 12
-                                       + month(coalesce(enrolled_at, first_seen)) - 1 AS BIGINT) END AS enroll_mi
-  FROM read_parquet('{d}/customers.parquet'), bounds WHERE first_seen IS NOT NULL),
-c AS (
-  SELECT CAST(row_number() OVER (ORDER BY customer_id) - 1 AS INTEGER) AS key, m.*
-  FROM m, bounds WHERE row_mi <= bounds.hi)
-""",
     "rfm": """
 WITH tx AS (SELECT * FROM read_parquet('{d}/transactions.parquet') WHERE customer_id IS NOT NULL),
 end_ts AS (SELECT date_trunc('month', max(ts)) + INTERVAL 1 MONTH AS e FROM tx),
@@ -161,19 +146,26 @@ def lift_arrays_sql(d: str):
     import duckdb
 
     con = duckdb.connect()
-    con.execute("CREATE TABLE c AS " + SQL["lift_arrays"].format(d=d) + " SELECT * FROM c")
-    lo, hi = con.execute(
-        f"SELECT min(mi), max(mi) FROM (SELECT CAST(year(ts) * 12 + month(ts) - 1 AS BIGINT) AS mi "
-        f"FROM read_parquet('{d}/transactions.parquet') WHERE customer_id IS NOT NULL)"
-    ).fetchone()
+    con.execute(f"""CREATE VIEW tx AS
+        SELECT customer_id, CAST(year(ts) * 12 + month(ts) - 1 AS BIGINT) AS mi, net_amount, is_return
+        FROM read_parquet('{d}/transactions.parquet') WHERE customer_id IS NOT NULL""")
+    lo, hi = con.execute("SELECT min(mi), max(mi) FROM tx").fetchone()
+    con.execute(f"""CREATE TABLE c AS
+        WITH m AS (
+          SELECT customer_id,
+                 greatest(CAST(year(first_seen) * 12 + month(first_seen) - 1 AS BIGINT), {lo}) AS row_mi,
+                 CASE WHEN is_member THEN CAST(year(coalesce(enrolled_at, first_seen)) * 12
+                      + month(coalesce(enrolled_at, first_seen)) - 1 AS BIGINT) END AS enroll_mi
+          FROM read_parquet('{d}/customers.parquet') WHERE first_seen IS NOT NULL)
+        SELECT CAST(row_number() OVER (ORDER BY customer_id) - 1 AS INTEGER) AS key, m.*
+        FROM m WHERE row_mi <= {hi}""")
     cust = con.execute(
         "SELECT row_mi, coalesce(CAST(enroll_mi AS DOUBLE), 'NaN'::DOUBLE) AS enroll_mi FROM c ORDER BY key"
     ).fetchnumpy()
     a = con.execute(
-        f"""SELECT c.key, t.mi, sum(CASE WHEN is_return THEN 0 ELSE 1 END) AS orders, sum(net_amount) AS revenue
-        FROM (SELECT customer_id, CAST(year(ts) * 12 + month(ts) - 1 AS BIGINT) AS mi, net_amount, is_return
-              FROM read_parquet('{d}/transactions.parquet') WHERE customer_id IS NOT NULL) t
-        JOIN c USING (customer_id) WHERE t.mi >= c.row_mi GROUP BY ALL"""
+        """SELECT c.key, tx.mi, sum(CASE WHEN is_return THEN 0 ELSE 1 END) AS orders,
+                  sum(net_amount) AS revenue
+           FROM tx JOIN c USING (customer_id) WHERE tx.mi >= c.row_mi GROUP BY ALL"""
     ).fetchnumpy()
     return _fill_arrays(
         lo, hi, cust["row_mi"], cust["enroll_mi"], a["key"], a["mi"], a["revenue"], a["orders"]

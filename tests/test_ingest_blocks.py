@@ -17,6 +17,7 @@ import yaml
 from loyalty_roi import ingest
 from loyalty_roi.errors import DataError
 from loyalty_roi.ingest import blocks
+from loyalty_roi.schema import TABLES
 
 from .conftest import RUN_DATE, SALT
 
@@ -149,18 +150,12 @@ def test_each_parent_is_prepared_once_for_all_blocks(small_raw, tmp_path, monkey
     n_blocks = -(-res.quality.set_index("table").loc["transactions", "rows_read"] // 400)
     assert n_blocks >= 8
     referring = sum(
-        "customers.customer_id" in ingest_spec.references.values()
-        for name, ingest_spec in _tables().items()
+        "customers.customer_id" in spec.references.values()
+        for name, spec in TABLES.items()
         if name in res.tables
     )
     assert 1 <= made.count(n_customers) <= referring < n_blocks
     assert "not found in" in " ".join(r for _, r in quarantine(tmp_path / "out", "transactions"))
-
-
-def _tables():
-    from loyalty_roi.schema import TABLES
-
-    return TABLES
 
 
 def _tm(raw, table):
