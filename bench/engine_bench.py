@@ -162,10 +162,11 @@ def lift_arrays_sql(d: str):
     cust = con.execute(
         "SELECT row_mi, coalesce(CAST(enroll_mi AS DOUBLE), 'NaN'::DOUBLE) AS enroll_mi FROM c ORDER BY key"
     ).fetchnumpy()
+    # joined first and grouped by integers (faster than grouping by the text id, then joining)
     a = con.execute(
-        """SELECT c.key, tx.mi, sum(CASE WHEN is_return THEN 0 ELSE 1 END) AS orders,
+        """SELECT c.key, tx.mi, count(*) FILTER (WHERE NOT is_return) AS orders,
                   sum(net_amount) AS revenue
-           FROM tx JOIN c USING (customer_id) WHERE tx.mi >= c.row_mi GROUP BY ALL"""
+           FROM tx JOIN c USING (customer_id) WHERE tx.mi >= c.row_mi GROUP BY c.key, tx.mi"""
     ).fetchnumpy()
     return _fill_arrays(
         lo, hi, cust["row_mi"], cust["enroll_mi"], a["key"], a["mi"], a["revenue"], a["orders"]

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from loyalty_roi import backends, engine, memory, months, panel_views, processed, segments
+from loyalty_roi.lift_panel import LiftPanel
 
 from . import reference
 
@@ -144,6 +145,10 @@ def test_spark_gives_exactly_the_duckdb_results(small_processed):
         check_dtype=False,
         rtol=1e-9,
     )
+    a, b = LiftPanel.from_engine(es), LiftPanel.from_engine(ed)  # notebook 04's arrays
+    assert a.ids.equals(b.ids) and a.lo == b.lo and a.revenue.sum() > 0
+    for field in ("revenue", "orders", "first", "enroll"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
 
 
 def test_duckdb_gets_a_memory_limit_and_spill_folder_from_the_config(tiny_processed, tmp_path):

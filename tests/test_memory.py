@@ -113,3 +113,45 @@ def test_the_engine_out_of_memory_says_which_setting_to_raise():
         ConfigError, match=r"memory limit \(1126MiB\).*engine.memory_share.*above 1126MiB"
     ):
         memory.collect(Eng(), expr)
+
+
+def test_memory_sizes_are_read_as_duckdb_writes_them():
+    assert memory._bytes("1228MiB") == 1228 * 2**20
+    assert memory._bytes("2 GB") == 2 * 10**9
+    assert memory._bytes("1.5GiB") == int(1.5 * 2**30)
+    assert memory._bytes("512KiB") == 512 * 2**10
+    assert memory._bytes("80%") is None  # not a size: the limit is left alone
+
+
+def _limit(eng) -> str:
+    """DuckDB's memory limit, read on a second cursor (the first may be streaming a result)."""
+    return eng.session.cursor().execute("SELECT current_setting('memory_limit')").fetchone()[0]
+
+
+def test_a_streamed_result_is_worked_within_the_stream_bound_then_the_limit_comes_back(
+    small_processed,
+):
+    """DuckDB fills its whole limit with the hash aggregate of the lift arrays (10M
+    receipts: the process peaked at 1.1 GiB); streamed, it works within 256 MiB."""
+    from loyalty_roi import engine
+
+    eng = engine.connect(small_processed, options=type("O", (), {"memory_limit": "2GiB"})())
+    configured = _limit(eng)
+    tx = eng.table("transactions")
+    expr = tx.group_by("customer_id").aggregate(n=tx.count())
+    seen, n = set(), 0
+    for b in memory.batches(eng, expr, rows=100):
+        seen.add(_limit(eng))  # the bound, while the result streams
+        n += b.num_rows
+    assert seen == {"256.0 MiB"} and _limit(eng) == configured == "2.0 GiB"
+    assert n == eng.execute(expr).shape[0] > 100  # every row, in more than one batch
+    # a consumer that stops early gets the limit back too; a smaller limit is never raised
+    gen = memory.batches(eng, expr, rows=10)
+    next(gen)
+    gen.close()
+    assert _limit(eng) == configured
+    small = engine.connect(small_processed, options=type("O", (), {"memory_limit": "128MiB"})())
+    with memory.working_memory(small, memory.STREAM_MEMORY_BYTES):
+        assert _limit(small) == "128.0 MiB"
+    eng.close()
+    small.close()

@@ -111,7 +111,7 @@ class LiftPanel:
         numbers); those first seen after ``end`` have no panel rows and are left out.
         """
         from .memory import batches
-        from .panel_views import active_months, panel_customers
+        from .panel_views import active_cells, panel_customers
 
         start_mi, end_mi, c = panel_customers(eng, end, numbered=True)
         cust = eng.execute(c.select("key", "row_mi", "enroll_mi").order_by("key"))
@@ -119,16 +119,19 @@ class LiftPanel:
             return cls.from_panel(pd.DataFrame())
         lo = int(cust["row_mi"].min())
         keys = cust["key"].to_numpy()
+        # key → row by lookup: a search of the keys took 1.1 s at 10M receipts
+        row_of = np.full(int(keys.max()) + 1, -1, dtype=np.int64)
+        row_of[keys] = np.arange(len(keys))
         shape = (len(cust), end_mi - lo + 1)
         revenue = np.zeros(shape)
         orders = np.zeros(shape, dtype=np.float32)
-        a = active_months(eng, c, start_mi, end_mi)  # the panel's customer-months with a receipt
+        a = active_cells(eng, c, start_mi, end_mi)  # the panel's customer-months with a receipt
         a = a.select("key", col=(a.mi - lo).cast("int32"), revenue=a.revenue, orders=a.orders)
         for b in batches(eng, a):  # a batch at a time: the sparse months are never held whole
-            rows = np.searchsorted(keys, b.column("key").to_numpy())
-            cols = b.column("col").to_numpy()
-            revenue[rows, cols] = _money(b.column("revenue").to_numpy())
-            orders[rows, cols] = b.column("orders").to_numpy()
+            v = {k: b.column(k).to_numpy(zero_copy_only=False) for k in b.schema.names}
+            rows, cols = row_of[v["key"]], v["col"]
+            revenue[rows, cols] = _money(v["revenue"])
+            orders[rows, cols] = v["orders"]
         enroll = cust["enroll_mi"].astype("Float64").to_numpy(dtype=float, na_value=np.nan) - lo
         first = cust["row_mi"].to_numpy(dtype=np.int64) - lo
         return cls(lo, pd.Index(keys), revenue, orders, first, enroll)

@@ -148,26 +148,60 @@ def duckdb_result_via_parquet(eng, sql: str):
         return pq.read_table(f)
 
 
+# DuckDB's working memory while it streams a result: its hash aggregate partitions
+# and spills within this bound instead of filling the whole limit (10M receipts:
+# the process peaks at 0.66 GiB instead of 1.1, in the same 2.1 s; 100M: the same 20 s)
+STREAM_MEMORY_BYTES = 256 * 2**20
+
+
+@contextmanager
+def working_memory(eng, limit_bytes: int):
+    """DuckDB's memory limit lowered to ``limit_bytes`` (never raised) for the block, then restored."""
+    configured = _bytes(eng.memory_limit) if eng.memory_limit else None
+    if eng.backend != "duckdb" or configured is None or configured <= limit_bytes:
+        yield
+        return
+    eng.session.execute(f"SET memory_limit='{limit_bytes // 2**20}MiB'")
+    try:
+        yield
+    finally:
+        eng.session.execute(f"SET memory_limit='{eng.memory_limit}'")
+
+
+def _bytes(size: str) -> int | None:
+    """``'1228MiB'``, ``'2GB'``, ``'512 KiB'`` as bytes; None when DuckDB's form is not recognised."""
+    import re
+
+    m = re.fullmatch(r"\s*([\d.]+)\s*([KMGT]?)(i?)B?\s*", size, flags=re.IGNORECASE)
+    if not m:
+        return None
+    base = 1024 if m.group(3) else 1000
+    return int(float(m.group(1)) * base ** " KMGT".index(m.group(2).upper() or " "))
+
+
 def batches(eng, expr, rows: int = 1_000_000):
     """The result of Ibis ``expr`` as Arrow record batches of up to ``rows`` rows.
 
     For results too large to hold whole beside what they are turned into (the
-    sparse customer-months at 100M receipts): DuckDB writes the result to a
-    temporary Parquet file (:func:`duckdb_result_via_parquet`), which is read a
-    batch at a time.  Other backends collect it as Arrow first.
+    sparse customer-months at 100M receipts: 59M rows).  DuckDB streams the
+    result batch by batch, working within :data:`STREAM_MEMORY_BYTES`; its
+    cached buffers and Arrow's freed pages are handed back at the end.  Other
+    backends collect the result as Arrow first.
     """
-    import pyarrow.parquet as pq
-
     if eng.backend != "duckdb":
         query = eng.session.sql(eng.sql(expr))
         yield from query.toArrow().to_batches(rows)
         return
     try:
-        with _duckdb_result_file(eng, eng.sql(expr)) as f:
-            eng.release_cache()
-            yield from pq.ParquetFile(f).iter_batches(batch_size=rows)
+        with working_memory(eng, STREAM_MEMORY_BYTES):
+            reader = eng.session.sql(eng.sql(expr)).to_arrow_reader(rows)
+            try:
+                yield from reader
+            finally:  # the connection answers nothing else while a result is open
+                reader.close()
     except Exception as exc:
         _out_of_memory(eng, exc)
+    eng.release_cache()
     release_arrow_memory()
 
 

