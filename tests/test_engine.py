@@ -276,3 +276,52 @@ def test_tiers_from_spells_equal_the_panels_on_awkward_histories(tmp_path):
     mar = panel_views.member_tiers(eng, "2026-03", last=1).set_index("customer_id")["tier"]
     assert mar.to_dict() == {"A": "bronze", "C": "gold"}
     eng.close()
+
+
+def test_the_panel_laid_out_from_its_sparse_sums_equals_its_one_query_definition(
+    small_processed, tmp_path
+):
+    """``customer_month_panel`` places the engine's sums per customer-month with a receipt, a
+    points event or a tier change into rows laid out with numpy (at 10M receipts 35 → 11 s);
+    ``customer_month_panel_expr`` — the whole panel as one query — is its definition.  Equal
+    for every window of months and for column subsets, on the synthetic program and on
+    hand-made histories (changes before first seen, two in a month, one naming no tier)."""
+    from .conftest import tiny_tables
+
+    t = tiny_tables()
+    t["tier_history"] = pd.concat(
+        [
+            t["tier_history"],
+            pd.DataFrame(
+                {
+                    "customer_id": ["A", "A", "C", "C"],
+                    "date": pd.to_datetime(
+                        ["2025-12-01", "2026-03-20", "2026-02-05", "2026-03-02"]
+                    ),
+                    "from_tier": [None, "gold", "bronze", "gold"],
+                    "to_tier": ["gold", "bronze", "gold", None],
+                }
+            ),
+        ],
+        ignore_index=True,
+    )
+    for name, df in t.items():
+        df.to_parquet(tmp_path / f"{name}.parquet", index=False)
+    for d in (small_processed, tmp_path):
+        eng = engine.connect(d)
+        lo, hi = engine.data_months(eng)
+        for start, end in ((lo, hi), (lo + 1, hi - 1), (hi, hi)):
+            want = eng.execute(engine.customer_month_panel_expr(eng, start, end))
+            want["months_since_enrollment"] = want["months_since_enrollment"].astype("Int64")
+            s, e = (
+                months.from_index(pd.Series([m])).iloc[0].strftime("%Y-%m") for m in (start, end)
+            )
+            got = engine.customer_month_panel(eng, start=s, end=e)
+            assert len(got) > 0 and got["tier"].notna().any()
+            pd.testing.assert_frame_equal(got.drop(columns="month"), want)
+            some = ["revenue", "engaged", "tier"]
+            pd.testing.assert_frame_equal(
+                engine.customer_month_panel(eng, start=s, end=e, columns=some),
+                got[["customer_id", "mi", "month", *some]],
+            )
+        eng.close()

@@ -277,8 +277,12 @@ def customer_month_panel(
     (count), ``return_amount``, ``points_earned/redeemed/expired, point_events``,
     ``active`` (≥ 1 order), ``engaged`` (order or points event), ``is_member``
     (enrolled by that month), ``months_since_enrollment``, ``tier`` (as of the
-    month, members only).  ``columns``: only these (the engine then skips the
-    work of the others: the tier and points joins take two thirds of the time).
+    month, members only).  ``columns``: only these (the points and tier sums
+    are then not computed).
+
+    Its definition is the one query :func:`customer_month_panel_expr`; the rows
+    are laid out from the engine's sums per customer-month with activity
+    (:mod:`.dense_panel`: at 10M receipts 11 s instead of the query's 35 s).
     The report never builds it (customers × months rows: 225M at 100M receipts):
     :mod:`.panel_views` and :class:`.lift_panel.LiftPanel` read the months with
     activity; it is the definition they are tested against.
@@ -286,13 +290,11 @@ def customer_month_panel(
     lo, hi = data_months(eng)
     start_mi = months.index(start) if start else lo
     end_mi = months.index(end) if end else hi
-    expr = customer_month_panel_expr(eng, start_mi, end_mi)
-    if columns is not None:  # the keys always
-        expr = expr.select(*[c for c in PANEL_COLUMNS if c in {*columns, "customer_id", "mi"}])
-    df = eng.execute(expr, large=True)
-    if "months_since_enrollment" in df:
-        df["months_since_enrollment"] = df["months_since_enrollment"].astype("Int64")
-    return _finish(df, None)  # sorted by customer_id, mi in the engine (binary order, as pandas)
+    from .dense_panel import build
+
+    wanted = set(PANEL_COLUMNS if columns is None else columns) | {"customer_id", "mi"}
+    df = build(eng, start_mi, end_mi, wanted)
+    return _finish(df[[c for c in PANEL_COLUMNS if c in wanted]], None)  # in id and month order
 
 
 def rfm_summary_expr(eng: Engine, as_of_mi: int) -> ir.Table:

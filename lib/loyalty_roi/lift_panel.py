@@ -129,9 +129,9 @@ class LiftPanel:
         a = a.select("key", col=(a.mi - lo).cast("int32"), revenue=a.revenue, orders=a.orders)
         for b in batches(eng, a):  # a batch at a time: the sparse months are never held whole
             v = {k: b.column(k).to_numpy(zero_copy_only=False) for k in b.schema.names}
-            rows, cols = row_of[v["key"]], v["col"]
-            revenue[rows, cols] = _money(v["revenue"])
-            orders[rows, cols] = v["orders"]
+            at = row_of[v["key"]] * shape[1] + v["col"]  # flat positions: one index, not two
+            revenue.ravel()[at] = _money(v["revenue"])
+            orders.ravel()[at] = v["orders"]
         enroll = cust["enroll_mi"].astype("Float64").to_numpy(dtype=float, na_value=np.nan) - lo
         first = cust["row_mi"].to_numpy(dtype=np.int64) - lo
         return cls(lo, pd.Index(keys), revenue, orders, first, enroll)

@@ -192,17 +192,22 @@ def batches(eng, expr, rows: int = 1_000_000):
         query = eng.session.sql(eng.sql(expr))
         yield from query.toArrow().to_batches(rows)
         return
+    started, nbytes = time.perf_counter(), 0
     try:
         with working_memory(eng, STREAM_MEMORY_BYTES):
             reader = eng.session.sql(eng.sql(expr)).to_arrow_reader(rows)
             try:
-                yield from reader
+                for batch in reader:
+                    nbytes += batch.nbytes
+                    yield batch
             finally:  # the connection answers nothing else while a result is open
                 reader.close()
     except Exception as exc:
         _out_of_memory(eng, exc)
-    eng.release_cache()
-    release_arrow_memory()
+    # as after collect: only a large result or a long query leaves much cached
+    if nbytes > RELEASE_AFTER_BYTES or time.perf_counter() - started > RELEASE_AFTER_SECONDS:
+        eng.release_cache()
+        release_arrow_memory()
 
 
 def _out_of_memory(eng, exc: Exception) -> None:

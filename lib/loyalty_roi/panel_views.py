@@ -23,12 +23,6 @@ import pandas as pd
 from . import engine, months
 
 
-def _panel(eng: engine.Engine, end: str | None):
-    """The panel expression over the same months as :func:`engine.customer_month_panel`."""
-    lo, hi = engine.data_months(eng)
-    return engine.customer_month_panel_expr(eng, lo, months.index(end) if end else hi)
-
-
 def panel_customers(eng: engine.Engine, end: str | None, numbered: bool = False):
     """The panel's months and customers: ``start_mi, end_mi`` and ``customer_id, row_mi, enroll_mi``.
 
