@@ -25,10 +25,10 @@ def tx_identified(eng) -> ir.Table:
 def data_months(eng) -> tuple[int, int]:
     """First and last month index with transactions."""
     tx = eng.table("transactions")
-    r = eng.execute(
-        tx.aggregate(lo=months.index_expr(tx.ts).min(), hi=months.index_expr(tx.ts).max())
-    )
-    return int(r["lo"].iloc[0]), int(r["hi"].iloc[0])
+    # the first and last receipt, then their months: DuckDB answers min and max of a
+    # column from the Parquet statistics (2 ms at 10M receipts; months of every receipt: 0.15 s)
+    r = eng.execute(tx.aggregate(lo=tx.ts.min(), hi=tx.ts.max()))
+    return months.index(r["lo"].iloc[0]), months.index(r["hi"].iloc[0])
 
 
 def _finish(df: pd.DataFrame, keys: list[str] | None) -> pd.DataFrame:
