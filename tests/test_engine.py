@@ -325,3 +325,29 @@ def test_the_panel_laid_out_from_its_sparse_sums_equals_its_one_query_definition
                 got[["customer_id", "mi", "month", *some]],
             )
         eng.close()
+
+
+def test_the_same_spend_is_the_same_monetary_whatever_order_it_was_added_in(tmp_path):
+    """A parallel sum adds a customer's receipts in a different order on each run, so the
+    sums differ in their last bits, and an RFM quantile cut could split customers who spent
+    the same: 0.1 + 0.2 + 0.3 is 0.6000000000000001, 0.3 + 0.2 + 0.1 is 0.6."""
+    from .conftest import tiny_tables
+
+    t = tiny_tables()
+    cust, tx = t["customers"], t["transactions"]
+    extra = cust.iloc[[0, 0]].copy()
+    extra["customer_id"] = ["Y1", "Y2"]
+    t["customers"] = pd.concat([cust, extra], ignore_index=True)
+    rows = tx[~tx["is_return"]].iloc[[0] * 6].copy()
+    rows["transaction_id"] = [f"Y{i}" for i in range(6)]
+    rows["customer_id"] = ["Y1"] * 3 + ["Y2"] * 3
+    rows["net_amount"] = [0.1, 0.2, 0.3, 0.3, 0.2, 0.1]
+    rows["ts"] = rows["ts"].iloc[0] + pd.to_timedelta(range(6), unit="h")
+    t["transactions"] = pd.concat([tx, rows], ignore_index=True)
+    for name, df in t.items():
+        df.to_parquet(tmp_path / f"{name}.parquet", index=False)
+    assert 0.1 + 0.2 + 0.3 != 0.3 + 0.2 + 0.1
+    eng = engine.connect(tmp_path, options=type("O", (), {"threads": 1})())  # rows in file order
+    m = engine.rfm_summary(eng).set_index("customer_id")["monetary"]
+    assert m["Y1"] == m["Y2"] == 0.6
+    eng.close()

@@ -129,6 +129,8 @@ def connect(processed_dir: str | Path, backend: str = "duckdb", spark=None, opti
 
 
 # the customer × month panel's columns, in order (the contract its consumers and tests read)
+MONEY_DECIMALS = 6  # summed amounts are rounded to the micro-unit: the same from run to run
+
 PANEL_COLUMNS = (
     "customer_id",
     "mi",
@@ -312,7 +314,9 @@ def rfm_summary_expr(eng: Engine, as_of_mi: int) -> ir.Table:
         frequency=sales.count().cast("int64"),
         purchase_days=sales.ts.date().nunique().cast("int64"),
     )
-    money = tx.group_by("customer_id").aggregate(monetary=tx.net_amount.sum())
+    # to the micro-unit: a parallel sum differs in its last bits from run to run, and the
+    # RFM quantile cuts must not split customers whose spend is the same (lift_panel._money)
+    money = tx.group_by("customer_id").aggregate(monetary=tx.net_amount.sum().round(MONEY_DECIMALS))
     r = s.inner_join(money, "customer_id")
     return r.select(
         "customer_id",

@@ -29,8 +29,7 @@ import numpy as np
 import pandas as pd
 
 from . import engine, months
-
-MONEY_DECIMALS = 6
+from .engine import MONEY_DECIMALS
 
 
 def _money(values: np.ndarray) -> np.ndarray:
