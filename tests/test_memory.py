@@ -155,3 +155,20 @@ def test_a_streamed_result_is_worked_within_the_stream_bound_then_the_limit_come
         assert _limit(small) == "128.0 MiB"
     eng.close()
     small.close()
+
+
+def test_a_query_that_cannot_run_within_the_stream_bound_runs_within_the_configured_limit(
+    small_processed, monkeypatch
+):
+    from loyalty_roi import engine
+
+    eng = engine.connect(small_processed, options=type("O", (), {"memory_limit": "2GiB"})())
+    tx = eng.table("transactions")
+    expr = tx.group_by(["customer_id", "ts"]).aggregate(n=tx.count())
+    monkeypatch.setattr(memory, "STREAM_MEMORY_BYTES", 2**20)  # 1 MiB: too small for anything
+    with pytest.raises(Exception, match="Out of Memory"):
+        with memory.working_memory(eng, 2**20):
+            eng.session.sql(eng.sql(expr)).fetchall()
+    n = sum(b.num_rows for b in memory.batches(eng, expr, rows=1000))
+    assert n == len(eng.execute(expr)) > 1000 and _limit(eng) == "2.0 GiB"
+    eng.close()

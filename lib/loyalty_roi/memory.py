@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import pandas as pd
@@ -192,18 +192,25 @@ def batches(eng, expr, rows: int = 1_000_000):
         query = eng.session.sql(eng.sql(expr))
         yield from query.toArrow().to_batches(rows)
         return
-    started, nbytes = time.perf_counter(), 0
-    try:
-        with working_memory(eng, STREAM_MEMORY_BYTES):
-            reader = eng.session.sql(eng.sql(expr)).to_arrow_reader(rows)
-            try:
-                for batch in reader:
-                    nbytes += batch.nbytes
-                    yield batch
-            finally:  # the connection answers nothing else while a result is open
-                reader.close()
-    except Exception as exc:
-        _out_of_memory(eng, exc)
+    started, nbytes, sql = time.perf_counter(), 0, eng.sql(expr)
+    for bound in (STREAM_MEMORY_BYTES, None):
+        try:
+            with working_memory(eng, bound) if bound else nullcontext():
+                reader = eng.session.sql(sql).to_arrow_reader(rows)
+                try:
+                    for batch in reader:
+                        nbytes += batch.nbytes
+                        yield batch
+                finally:  # the connection answers nothing else while a result is open
+                    reader.close()
+            break
+        except Exception as exc:
+            # a query that cannot run within the bound (a part that cannot spill, more
+            # customers than ever tried) runs once more within the configured limit;
+            # the result is complete before its first row comes, so nothing was sent yet
+            if bound and not nbytes and type(exc).__name__ == "OutOfMemoryException":
+                continue
+            _out_of_memory(eng, exc)
     # as after collect: only a large result or a long query leaves much cached
     if nbytes > RELEASE_AFTER_BYTES or time.perf_counter() - started > RELEASE_AFTER_SECONDS:
         eng.release_cache()
