@@ -27,11 +27,8 @@ POINT_SUMS = ("points_earned", "points_redeemed", "points_expired", "point_event
 COUNTS = ("orders", "returns", *POINT_SUMS)  # int32, as the engine's panel gives them
 
 
-def _customers(eng, start_mi: int, end_mi: int):
+def _customers(c, start_mi: int, end_mi: int):
     """Numbered customers with a panel month: ``key, customer_id, row_mi, enroll_mi``."""
-    from .engine import customer_months
-
-    c = customer_months(eng, numbered=True)
     c = c.filter(c.first_mi.notnull()).mutate(
         row_mi=ibis.greatest(c.first_mi, ibis.literal(start_mi))
     )
@@ -119,13 +116,16 @@ def _fill(eng, expr, layout: _Layout, names, dtypes) -> dict[str, np.ndarray]:
     return out
 
 
-def build(eng, start_mi: int, end_mi: int, columns: set[str]) -> pd.DataFrame:
-    """The panel's ``columns`` (with ``customer_id, mi``) for months ``start_mi … end_mi``, sorted by id and month."""
+def build(eng, customers, start_mi: int, end_mi: int, columns: set[str]) -> pd.DataFrame:
+    """The panel's ``columns`` (with ``customer_id, mi``) for months ``start_mi … end_mi``, sorted by id and month.
+
+    ``customers``: :func:`engine.customer_months` with ``numbered=True``.
+    """
     import pyarrow as pa
 
     from .memory import release_arrow_memory
 
-    c = _customers(eng, start_mi, end_mi)
+    c = _customers(customers, start_mi, end_mi)
     cust = eng.execute(c.order_by("key"))
     layout = _Layout(cust, end_mi)
     mi = layout.mi()

@@ -19,7 +19,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from . import months
+from . import dense_panel, months
 from .backends import contract_table, spark_pandas_notice_silenced, spark_session
 from .engine_totals import (  # noqa: F401 - part of the engine's interface
     _finish,
@@ -292,10 +292,8 @@ def customer_month_panel(
     lo, hi = data_months(eng)
     start_mi = months.index(start) if start else lo
     end_mi = months.index(end) if end else hi
-    from .dense_panel import build
-
     wanted = set(PANEL_COLUMNS if columns is None else columns) | {"customer_id", "mi"}
-    df = build(eng, start_mi, end_mi, wanted)
+    df = dense_panel.build(eng, customer_months(eng, numbered=True), start_mi, end_mi, wanted)
     return _finish(df[[c for c in PANEL_COLUMNS if c in wanted]], None)  # in id and month order
 
 
