@@ -10,8 +10,10 @@ within the customer's block.
 
 Built as one engine query, the same panel took 35 s and 2.7 GB at 10M receipts
 within DuckDB's memory bound (a global sort of 11.6M wide rows that spills; the
-hand-written SQL 24 s at 10.7 GB); laid out from the sums, 11 s and 2.2 GB.  Its definition is :func:`engine.customer_month_panel_expr`,
-which the tests compare it with; the report itself never builds it.
+hand-written SQL 24 s at 10.7 GB); laid out from the sums, 11 s and 2.2 GB.
+Its definition is :func:`engine.customer_month_panel_expr`, which the tests
+compare it with; the report itself never builds it, but notebook 04's arrays
+(:class:`.lift_panel.LiftPanel`) are filled from the same receipt sums.
 """
 
 from __future__ import annotations
@@ -21,29 +23,42 @@ import numpy as np
 import pandas as pd
 
 from . import months
+from .engine_totals import tx_identified
 
 TX_SUMS = ("orders", "revenue", "gross_sales", "discounts", "returns", "return_amount")
 POINT_SUMS = ("points_earned", "points_redeemed", "points_expired", "point_events")
 COUNTS = ("orders", "returns", *POINT_SUMS)  # int32, as the engine's panel gives them
 
 
-def _customers(c, start_mi: int, end_mi: int):
-    """Numbered customers with a panel month: ``key, customer_id, row_mi, enroll_mi``."""
+def panel_customers_of(c, start_mi: int, end_mi: int):
+    """The customers of ``c`` (:func:`engine.customer_months`) with a panel month in ``start_mi … end_mi``.
+
+    ``customer_id, row_mi, enroll_mi`` (and ``key`` when ``c`` is numbered);
+    ``row_mi``: the customer's first panel month (first seen, or ``start_mi``).
+    """
     c = c.filter(c.first_mi.notnull()).mutate(
         row_mi=ibis.greatest(c.first_mi, ibis.literal(start_mi))
     )
-    return c.filter(c.row_mi <= end_mi).select("key", "customer_id", "row_mi", "enroll_mi")
+    keys = ["key"] if "key" in c.columns else []
+    return c.filter(c.row_mi <= end_mi).select("customer_id", "row_mi", "enroll_mi", *keys)
 
 
-def _within(t, c, mi, end_mi: int):
-    """Rows of ``t`` joined to the panel's customers ``c``, in a month of the customer's block."""
-    t = t.mutate(mi=mi).inner_join(c.select("customer_id", "key", "row_mi"), "customer_id")
+def _within(t, c, end_mi: int):
+    """Rows of ``t`` (with ``mi``) joined to the numbered customers ``c``, in a month of their block."""
+    t = t.inner_join(c.select("customer_id", "key", "row_mi"), "customer_id")
     return t.filter((t.mi >= t.row_mi) & (t.mi <= end_mi))
 
 
-def _tx_cells(eng, c, end_mi: int):
-    tx = eng.table("transactions")
-    t = _within(tx.filter(tx.customer_id.notnull()), c, months.index_expr(tx.ts), end_mi)
+def receipt_cells(eng, c, end_mi: int):
+    """Sums per numbered customer-month with a receipt: ``key, mi, orders, revenue, …``.
+
+    ``c``: :func:`panel_customers_of` numbered customers.  The receipts are
+    joined to the customers first and grouped by two integers, not by the text
+    id: at 10M receipts 1.8 s instead of 2.9, and the rows come grouped by
+    customer, which makes filling arrays from them three times faster.  Sums a
+    caller does not select are not computed.
+    """
+    t = _within(tx_identified(eng), c, end_mi)
     ret = t.is_return
     return t.group_by(["key", "mi"]).aggregate(
         orders=ret.ifelse(0, 1).sum().cast("int32"),
@@ -57,7 +72,7 @@ def _tx_cells(eng, c, end_mi: int):
 
 def _point_cells(eng, c, end_mi: int):
     pl = eng.table("points_ledger")
-    t = _within(pl, c, months.index_expr(pl.date), end_mi)
+    t = _within(pl.mutate(mi=months.index_expr(pl.date)), c, end_mi)
     return t.group_by(["key", "mi"]).aggregate(
         points_earned=(t.type == "earn").ifelse(t.points, 0).sum().cast("int32"),
         points_redeemed=(t.type == "redeem").ifelse(-t.points, 0).sum().cast("int32"),
@@ -125,7 +140,7 @@ def build(eng, customers, start_mi: int, end_mi: int, columns: set[str]) -> pd.D
 
     from .memory import release_arrow_memory
 
-    c = _customers(customers, start_mi, end_mi)
+    c = panel_customers_of(customers, start_mi, end_mi)
     cust = eng.execute(c.order_by("key"))
     layout = _Layout(cust, end_mi)
     mi = layout.mi()
@@ -134,7 +149,7 @@ def build(eng, customers, start_mi: int, end_mi: int, columns: set[str]) -> pd.D
     flags = {"active", "engaged"}  # read the orders and the points events
     if columns & {*TX_SUMS, *flags}:
         types = [np.int32 if n in COUNTS else np.float64 for n in TX_SUMS]
-        out |= _fill(eng, _tx_cells(eng, c, end_mi), layout, TX_SUMS, types)
+        out |= _fill(eng, receipt_cells(eng, c, end_mi), layout, TX_SUMS, types)
     if columns & {*POINT_SUMS, *flags}:
         types = [np.int32] * len(POINT_SUMS)
         if eng.has("points_ledger"):

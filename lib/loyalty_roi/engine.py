@@ -128,9 +128,9 @@ def connect(processed_dir: str | Path, backend: str = "duckdb", spark=None, opti
     return eng
 
 
-# the customer × month panel's columns, in order (the contract its consumers and tests read)
 MONEY_DECIMALS = 6  # summed amounts are rounded to the micro-unit: the same from run to run
 
+# the customer × month panel's columns, in order (the contract its consumers and tests read)
 PANEL_COLUMNS = (
     "customer_id",
     "mi",

@@ -109,8 +109,9 @@ class LiftPanel:
         Customers are numbered in id order (``ids`` are :func:`engine.customer_keys`
         numbers); those first seen after ``end`` have no panel rows and are left out.
         """
+        from .dense_panel import receipt_cells
         from .memory import batches
-        from .panel_views import active_cells, panel_customers
+        from .panel_views import panel_customers
 
         start_mi, end_mi, c = panel_customers(eng, end, numbered=True)
         cust = eng.execute(c.select("key", "row_mi", "enroll_mi").order_by("key"))
@@ -124,7 +125,7 @@ class LiftPanel:
         shape = (len(cust), end_mi - lo + 1)
         revenue = np.zeros(shape)
         orders = np.zeros(shape, dtype=np.float32)
-        a = active_cells(eng, c, start_mi, end_mi)  # the panel's customer-months with a receipt
+        a = receipt_cells(eng, c, end_mi)  # the panel's customer-months with a receipt
         a = a.select("key", col=(a.mi - lo).cast("int32"), revenue=a.revenue, orders=a.orders)
         for b in batches(eng, a):  # a batch at a time: the sparse months are never held whole
             v = {k: b.column(k).to_numpy(zero_copy_only=False) for k in b.schema.names}

@@ -20,7 +20,7 @@ from __future__ import annotations
 import ibis
 import pandas as pd
 
-from . import engine, months
+from . import dense_panel, engine, months
 
 
 def panel_customers(eng: engine.Engine, end: str | None, numbered: bool = False):
@@ -33,16 +33,7 @@ def panel_customers(eng: engine.Engine, end: str | None, numbered: bool = False)
     start_mi, hi = engine.data_months(eng)
     end_mi = months.index(end) if end else hi
     c = engine.customer_months(eng, numbered)
-    c = c.filter(c.first_mi.notnull()).mutate(
-        row_mi=ibis.greatest(c.first_mi, ibis.literal(start_mi))
-    )
-    return (
-        start_mi,
-        end_mi,
-        c.filter(c.row_mi <= end_mi).select(
-            "customer_id", "row_mi", "enroll_mi", *(["key"] if numbered else [])
-        ),
-    )
+    return start_mi, end_mi, dense_panel.panel_customers_of(c, start_mi, end_mi)
 
 
 def _ledger_months(eng: engine.Engine, c, start_mi: int, end_mi: int):
@@ -166,23 +157,6 @@ def active_months(eng: engine.Engine, c, start_mi: int, end_mi: int):
     a = agg.inner_join(c, "customer_id")
     a = a.filter(a.mi >= a.row_mi)  # the panel starts at the customer's first month
     return a.mutate(member=a.enroll_mi.notnull() & (a.enroll_mi <= a.mi))
-
-
-def active_cells(eng: engine.Engine, c, start_mi: int, end_mi: int):
-    """:func:`active_months` by customer number: ``key, mi, orders, revenue``.
-
-    ``c``: :func:`panel_customers` with ``numbered=True``.  The receipts are
-    joined to the customers first and grouped by two integers, not by the text
-    id: at 10M receipts the query takes 1.8 s instead of 2.9, and its rows come
-    grouped by customer, so filling arrays from them is three times faster.
-    """
-    tx = engine.tx_identified(eng)
-    tx = tx.filter((tx.mi >= start_mi) & (tx.mi <= end_mi))
-    t = tx.inner_join(c.select("customer_id", "key", "row_mi"), "customer_id")
-    t = t.filter(t.mi >= t.row_mi)  # the panel starts at the customer's first month
-    return t.group_by(["key", "mi"]).aggregate(
-        orders=t.count(where=~t.is_return.fill_null(False)), revenue=t.net_amount.sum()
-    )
 
 
 def _window_events(a, end_mi: int, rolling: int, window: int):
