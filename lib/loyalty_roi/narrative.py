@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import lift_panel, roi
+from . import lift_checks, lift_panel, roi
 from .claims import cite
 
 NO_LIFT = (
@@ -34,21 +34,46 @@ NO_PNL = (
 
 
 def lift_paragraph(naive: dict, did) -> str:
-    """Naive vs corrected lift in one paragraph (or the corrected lift alone when no naive one exists)."""
-    effect = (
-        f"the program's own effect is {did.lift:+.1%} (95% interval {did.ci[0]:+.1%} to "
-        f"{did.ci[1]:+.1%}, {did.treated:,} members)"
-    )
+    """Naive vs corrected lift in one paragraph (or the corrected lift alone when no naive one exists).
+
+    When the difference-in-differences and the lagged-outcome estimate disagree,
+    the effect is stated as the bracket between them (:func:`lift_checks.headline`).
+    """
+    head = lift_checks.headline(did)
+    if head.is_bracket:
+        low, high = head.bracket
+        effect = (
+            f"the program's own effect lies between {low:+.1%} and {high:+.1%} (95% interval "
+            f"{head.ci[0]:+.1%} to {head.ci[1]:+.1%}, {did.treated:,} members): the "
+            f"difference-in-differences gives {did.lift:+.1%}, the estimate adjusted for each "
+            f"member's recent spending (lagged outcomes) {did.ancova:+.1%}. They disagree because "
+            "members "
+            + (
+                "signed up during a temporary high that the difference-in-differences reads as "
+                "lift when it fades"
+                if did.ancova < did.lift
+                else "are lastingly heavier buyers, which the lagged-outcome estimate under-corrects"
+            )
+            + f"; the verdict uses the lower one, {low:+.1%}"
+        )
+    else:
+        effect = (
+            f"the program's own effect is {head.lift:+.1%} (95% interval {head.ci[0]:+.1%} to "
+            f"{head.ci[1]:+.1%}, {did.treated:,} members)"
+        )
+        if np.isfinite(did.ancova):
+            effect += f"; adjusting for members' recent spending instead gives {did.ancova:+.1%}"
+    lift = head.lift
     if naive.get("reason") or not np.isfinite(naive["lift"]):
         why = naive.get("reason") or "Not meaningful on this data: no naive comparison exists."
         return (
             f"{why} Comparing each new member's change around enrollment with similar customers "
             f"who had not joined yet, {effect}."
         )
-    if naive["lift"] <= did.lift:
+    if naive["lift"] <= lift:
         tail = "Here the naive figure does not overstate it."
     else:
-        ratio = naive["lift"] / did.lift if did.lift > 0 else np.inf
+        ratio = naive["lift"] / lift if lift > 0 else np.inf
         tail = "The naive figure overstates it " + (
             f"{ratio:.1f}-fold." if np.isfinite(ratio) else "entirely."
         )

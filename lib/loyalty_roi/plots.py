@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
+import numpy as np
 import pandas as pd
 import seaborn as sns
 
@@ -355,4 +356,22 @@ def plot_roi_distribution(mc: pd.DataFrame) -> plt.Figure:
     ax.set_ylabel(f"draws (of {len(mc):,})")
     ax.set_title("Monte Carlo: how certain is the ROI?")
     ax.legend()
+    return fig
+
+
+def plot_trend_sensitivity(b: dict, breakeven: float | None = None) -> plt.Figure:
+    """The lift's interval as trends may depart from parallel by M × the largest pre-period gap."""
+    fig, ax = plt.subplots(figsize=(7, 3.2))
+    top = max(2.0, 1.25 * np.nanmax([b.get("sign", 0) or 0, b.get("verdict", 0) or 0]))
+    m = np.linspace(0, top, 50)
+    lo = (b["lo"] - m * b["pre_size"]) * 100
+    hi = (b["hi"] + m * b["pre_size"]) * 100
+    ax.fill_between(m, lo, hi, color=PALETTE[0], alpha=0.25, label="lift's 95 % interval, widened")
+    ax.axhline(0, color="black", linewidth=0.8)
+    if breakeven is not None and np.isfinite(breakeven):
+        ax.axhline(breakeven * 100, color=PALETTE[3], linestyle="--", label="break-even lift")
+    ax.set_xlabel("M: post-sign-up departure ÷ largest pre-sign-up difference")
+    ax.set_ylabel("lift (%)")
+    ax.set_title("How much may trends depart from parallel?")
+    ax.legend(fontsize=8, loc="upper left")
     return fig

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from . import phases
 from .params import (
     ENROLLMENT_MECHANISMS,
     FIRST,
@@ -399,6 +400,7 @@ def truth(
             "mechanism": p.enrollment,
             "description": ENROLLMENT_MECHANISMS[p.enrollment],
             "members_enrolled_in_window": int(in_window.sum()),
+            "spending_dynamics": phases.truth(p, pop.phases),
         },
         "self_selection": {
             "mean_heaviness_members": float(h[is_member].mean()),

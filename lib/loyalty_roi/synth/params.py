@@ -34,6 +34,15 @@ class SynthParams:
     promo_months: tuple[int, ...] = (8, 14, 19)  # "promotion": sign-up bonus months
     promo_boost: float = 6.0  # "promotion": per-purchase sign-up chance × this in a promo month
     existing_member_prob: float = 0.10
+    # spending that comes and goes (synth.phases; on by default only for its mechanisms)
+    phase_sigma: float | None = None  # sd of the latent log-spending phase (None: by mechanism)
+    phase_persistence: float = 0.75  # its month-to-month autocorrelation
+    phase_basket_weight: float = 0.5  # how much of the phase shows in the order value
+    phase_signup: float = 2.0  # "spending_high": per-purchase sign-up chance × exp(this × phase)
+    basket_signup: float = 2.0  # "big_basket": × (basket / usual basket) ** this
+    seasonal_share: float | None = None  # share in the Nov–Dec segment (None: by mechanism)
+    seasonal_amp: float = 0.8  # that segment's December peak (+80 %; November +48 %)
+    drive_months: tuple[int, ...] = (11, 12)  # "seasonal_drive": months of the sign-up drive
     # planted program effect (ramps up linearly over lift_ramp_months after enrollment)
     frequency_lift: float = 0.10
     spend_lift: float = 0.05
@@ -83,6 +92,12 @@ ENROLLMENT_MECHANISMS = {
     "launch_wave": "program launched in the window: most members join at a purchase in the "
     "launch month or the next, then at the till",
     "promotion": "at the till, with a sign-up bonus campaign multiplying the chance in a few months",
+    "spending_high": "at the till, far more likely during a temporary spending high (a latent, "
+    "autocorrelated phase that lifts order rate and basket, then drifts back)",
+    "big_basket": "at the till, more likely for a basket that is large against the customer's "
+    "usual one (baskets follow a latent, autocorrelated phase)",
+    "seasonal_drive": "a November–December sign-up drive at the till, when a segment of mostly "
+    "heavy buyers has its holiday peak",
 }
 
 

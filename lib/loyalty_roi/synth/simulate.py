@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from . import phases
 from .params import CAMPAIGN_PLAN, ENROLLMENT_MECHANISMS, STORES, TIER_NAMES, SynthParams
 
 NAT = np.datetime64("NaT")
@@ -78,6 +79,7 @@ class Population:
     member_since: np.ndarray  # month index of enrollment; -1 before the window, M+1 never
     tier_idx: np.ndarray = field(default=None)  # current tier (0 bronze … 2 gold)
     consent: np.ndarray = field(default=None)  # marketing consent
+    phases: phases.Phases = field(default=None)  # spending phases and seasonal segment
 
     def alive(self, t: int) -> np.ndarray:
         """Who is a buying customer in month ``t``."""
@@ -116,7 +118,9 @@ def population(p: SynthParams, rng: np.random.Generator, cal: Calendar) -> Popul
     fs_ts = first_seen[pre_member].astype("datetime64[s]")
     span = (np.datetime64(cal.window_start, "s") - fs_ts).astype(np.int64)
     enrolled_at[pre_member] = fs_ts + (rng.random(pre_member.sum()) * span).astype(np.int64)
+    ph = phases.draw(p, rng, h)
     return Population(
+        phases=ph,
         h=h,
         lam=lam,
         aov=aov,
@@ -302,10 +306,14 @@ def simulate_months(
     # audiences (and their extra orders) do not differ between members and non-members
     pop.consent = rng.random(N) < 0.7
     chunks = []
+    moys = cal.mstarts.month.to_numpy()
     for t in range(M):
         alive = pop.alive(t)
         ramp = p.ramp(t - pop.member_since)  # 0 before and in the enrollment month
-        rate = pop.lam * cal.season[t] * (1 + p.frequency_lift * ramp)
+        pop.phases.step(rng)
+        rate = (
+            pop.lam * cal.season[t] * (1 + p.frequency_lift * ramp) * pop.phases.rate_mult(moys[t])
+        )
         n = rng.poisson(rate * alive)
         acquired = (pop.acq == t) & (t > 0)
         n[acquired] = np.maximum(n[acquired], 1)  # acquired by a purchase
@@ -320,7 +328,7 @@ def simulate_months(
             _campaign_orders(p, rng, cal, pop, c, t, rate, alive, orders, out)
         cust, day, secs, camp_id = orders["cust"], orders["day"], orders["secs"], orders["camp"]
         ts = cal.times(t, day, secs)
-        value_mult = 1 + p.spend_lift * ramp[cust]
+        value_mult = (1 + p.spend_lift * ramp[cust]) * pop.phases.value_mult()[cust]
         noise = np.exp(rng.normal(-0.045, 0.3, cust.size))
         gross_c = np.maximum(100, np.round(pop.aov[cust] * value_mult * noise * 100)).astype(
             np.int64
@@ -332,7 +340,12 @@ def simulate_months(
         # sign-up: decided on this month's purchases, effective from the next month
         at_risk = (pop.member_since > M) & (pop.acq <= t)
         purchases = np.bincount(cust, minlength=N)
-        enroll = at_risk & (rng.random(N) < enroll_prob(p, t, pop.pe, alive, purchases))
+        if p.enrollment in phases.PHASE_MECHANISMS:  # at the till, on this month's baskets
+            none = phases.till_no_signup(p, pop.phases, moys[t], cust, gross_c / 100, pop.aov)
+            prob = 1 - none
+        else:
+            prob = enroll_prob(p, t, pop.pe, alive, purchases)
+        enroll = at_risk & (rng.random(N) < prob)
         pop.member_since[enroll] = t
         order = np.lexsort((secs, day, cust))
         cust, day, secs, ts, gross_c, disc_c, camp_id = (
