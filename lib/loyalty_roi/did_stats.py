@@ -115,7 +115,7 @@ def corrected(ratio: float, share: float) -> float:
     return (ratio - 1) / den + 1 if den > 0.05 else np.nan
 
 
-def ratios(t_blocks, c_blocks, shares, pre: int, post: int) -> tuple[float, np.ndarray]:
+def ratios(t_blocks, c_blocks, shares, pre: int, post: int, per_cohort: bool = False) -> tuple:
     """Pooled lift and event study from per-cohort ratio-DiDs.
 
     Each enrollment cohort gets its own ratio-DiD (so differences between
@@ -125,9 +125,10 @@ def ratios(t_blocks, c_blocks, shares, pre: int, post: int) -> tuple[float, np.n
     treated members × post months.  The event study is the same per horizon.
     """
     logs, weights = [], []
+    by_cohort = np.full(len(t_blocks), np.nan)  # each cohort's log ratio (NaN: left out)
     ev_num = np.zeros(pre + post + 1)
     ev_w = np.zeros(pre + post + 1)
-    for (t, _), (c, w), sh in zip(t_blocks, c_blocks, shares, strict=True):
+    for i, ((t, _), (c, w), sh) in enumerate(zip(t_blocks, c_blocks, shares, strict=True)):
         n = t.shape[1]
         valid = (sh >= 0) * w[:, None]  # control weight per cell (0 once censored)
         under = np.clip(sh, 0, 1)
@@ -145,6 +146,7 @@ def ratios(t_blocks, c_blocks, shares, pre: int, post: int) -> tuple[float, np.n
         if not np.isfinite(r) or r <= 0:
             continue
         logs.append(np.log(r))
+        by_cohort[i] = logs[-1]
         weights.append(len(t) * (n - pre - 1))
         with np.errstate(invalid="ignore", divide="ignore"):
             share_k = (c * valid * under).sum(0) / col
@@ -158,11 +160,12 @@ def ratios(t_blocks, c_blocks, shares, pre: int, post: int) -> tuple[float, np.n
         ev_num[:n][ok] += rk[ok] * len(t)
         ev_w[:n][ok] += len(t)
     if not logs:
-        return np.nan, np.full(pre + post + 1, np.nan)
+        out = np.nan, np.full(pre + post + 1, np.nan)
+        return (*out, by_cohort) if per_cohort else out
     lift = float(np.exp(np.average(logs, weights=weights)) - 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         ev = np.exp(ev_num / ev_w) - 1
-    return lift, ev
+    return (lift, ev, by_cohort) if per_cohort else (lift, ev)
 
 
 # the lagged-outcome (ANCOVA) estimate: at most this many risk-set controls per cohort are fitted
@@ -177,15 +180,20 @@ def ancova_block(X, y, under, treated_mask) -> dict:
     ``under``: the part of ``y`` earned under the program (controls who joined
     later); ``treated_mask``: which rows are the cohort's new members.
     """
-    return {"X": X, "y": y, "under": under, "t": treated_mask}
+    X = np.asarray(X, float)
+    sd = X.std(0)
+    keep = sd > 0  # constant columns carry nothing beyond the intercept
+    X = (X[:, keep] - X[:, keep].mean(0)) / sd[keep]  # standardised: the normal equations stay stable
+    return {"X": np.c_[np.ones(len(X)), X], "y": y, "under": under, "t": treated_mask}
 
 
 def _cohort_ratio(b: dict, it: np.ndarray, ic: np.ndarray) -> tuple[float, float]:
     X, y, under, t = b["X"], b["y"], b["under"], b["t"]
     tr, co = np.flatnonzero(t)[it], np.flatnonzero(~t)[ic]
-    Xc = np.c_[np.ones(len(co)), X[co]]
-    beta = np.linalg.lstsq(Xc, y[co], rcond=None)[0]
-    pred = float((np.c_[np.ones(len(tr)), X[tr]] @ beta).sum())
+    Xc = X[co]
+    ridge = 1e-6 * len(co) * np.eye(X.shape[1])
+    beta = np.linalg.solve(Xc.T @ Xc + ridge, Xc.T @ y[co])
+    pred = float(X[tr].sum(0) @ beta)
     yc = float(y[co].sum())
     share = float(under[co].sum()) / yc if yc > 0 else 0.0
     ratio = float(y[tr].sum()) / pred if pred > 0 else np.nan
@@ -209,26 +217,66 @@ def ancova_lift(blocks: list[dict], weights: list[float], n_boot: int, rng) -> t
     2009 §5.4; Ding & Li 2019).  Returns ``(lift, (lo, hi), draws)``.
     """
 
-    def pooled(draw_ix) -> float:
-        logs, ws = [], []
-        for b, w, (it, ic) in zip(blocks, weights, draw_ix, strict=True):
+    def pooled(draw_ix) -> tuple[float, np.ndarray]:
+        logs = np.full(len(blocks), np.nan)
+        for i, (b, (it, ic)) in enumerate(zip(blocks, draw_ix, strict=True)):
             r, _ = _cohort_ratio(b, it, ic)
             if np.isfinite(r) and r > 0:
-                logs.append(np.log(r))
-                ws.append(w)
-        return float(np.exp(np.average(logs, weights=ws)) - 1) if logs else np.nan
+                logs[i] = np.log(r)
+        ok = np.isfinite(logs)
+        if not ok.any():
+            return np.nan, logs
+        return float(np.exp(np.average(logs[ok], weights=np.asarray(weights)[ok])) - 1), logs
 
     full = [(np.arange(int(b["t"].sum())), np.arange(int((~b["t"]).sum()))) for b in blocks]
-    est = pooled(full)
-    draws = []
+    est, est_logs = pooled(full)
+    draws, draw_logs = [], []
     for _ in range(n_boot):
         ix = []
         for b in blocks:
             nt, nc = int(b["t"].sum()), int((~b["t"]).sum())
             ix.append((rng.integers(0, nt, nt), rng.integers(0, nc, nc)))
-        draws.append(pooled(ix))
+        d, dl = pooled(ix)
+        draws.append(d)
+        draw_logs.append(dl)
     draws = np.array(draws)
     ok = draws[np.isfinite(draws)]
     if len(ok) < 10:
         return est, (np.nan, np.nan), draws
-    return est, (float(np.percentile(ok, 2.5)), float(np.percentile(ok, 97.5))), draws
+    ci = (float(np.percentile(ok, 2.5)), float(np.percentile(ok, 97.5)))
+    f = heterogeneity_factor(est_logs, np.asarray(weights, float), np.array(draw_logs))
+    return est, widen(est, ci, f), draws
+
+
+def heterogeneity_factor(logs: np.ndarray, weights: np.ndarray, boot_logs: np.ndarray) -> float:
+    """How much wider the pooled interval must be when cohorts differ more than their noise.
+
+    Each enrollment cohort has its own estimate (``logs``, log(1 + lift)) and
+    bootstrap draws (``boot_logs``, draws × cohorts).  If cohorts scatter more
+    than their sampling error explains — a cohort-specific bias such as a
+    seasonal difference between members and controls, or an effect that
+    differs by cohort — the excess is estimated as a between-cohort variance
+    τ² (DerSimonian & Laird 1986) and added to each cohort's variance, as in a
+    random-effects meta-analysis.  Returns the factor (≥ 1) by which the pooled
+    standard error grows; 1 with fewer than three cohorts.
+    """
+    ok = np.isfinite(logs) & (np.isfinite(boot_logs).sum(0) >= 10)
+    if ok.sum() < 3:
+        return 1.0
+    var = np.array([np.nanvar(boot_logs[:, i], ddof=1) for i in np.flatnonzero(ok)])
+    var = np.maximum(var, 1e-12)
+    y, w = logs[ok], weights[ok]
+    iv = 1 / var
+    fixed = np.sum(iv * y) / iv.sum()
+    q = float(np.sum(iv * (y - fixed) ** 2))
+    tau2 = max(0.0, (q - (len(y) - 1)) / (iv.sum() - np.sum(iv**2) / iv.sum()))
+    return float(np.sqrt(np.sum(w**2 * (var + tau2)) / np.sum(w**2 * var)))
+
+
+def widen(est: float, ci: tuple[float, float], factor: float) -> tuple[float, float]:
+    """Stretch an interval around its estimate by ``factor`` on the log(1 + lift) scale."""
+    if factor <= 1 or not np.isfinite(est):
+        return ci
+    c = np.log1p(est)
+    lo, hi = np.log1p(ci[0]), np.log1p(ci[1])
+    return float(np.expm1(c - factor * (c - lo))), float(np.expm1(c + factor * (hi - c)))

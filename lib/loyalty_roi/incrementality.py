@@ -345,8 +345,10 @@ def matched_did(
             "history and customers not yet enrolled to compare with)"
         )
 
-    res_lift, ev = did_stats.ratios(t_blocks, c_blocks, shares, pre, post)
-    boots, ev_boot = [], []
+    res_lift, ev, cohort_logs = did_stats.ratios(
+        t_blocks, c_blocks, shares, pre, post, per_cohort=True
+    )
+    boots, ev_boot, boot_logs = [], [], []
     for _ in range(n_boot):  # resample treated and controls within each cohort
         tb, cb, sb = [], [], []
         for (t, _), (c, w), sh in zip(t_blocks, c_blocks, shares, strict=True):
@@ -355,12 +357,19 @@ def matched_did(
             tb.append((t[it], None))
             cb.append((c[ic], w[ic]))
             sb.append(sh[ic])
-        bl, bev = did_stats.ratios(tb, cb, sb, pre, post)
+        bl, bev, blogs = did_stats.ratios(tb, cb, sb, pre, post, per_cohort=True)
         boots.append(bl)
         ev_boot.append(bev)
+        boot_logs.append(blogs)
     boots = np.array(boots)
     ev_boot = np.array(ev_boot)
     anc_w = [len(t) * (t.shape[1] - pre - 1) for t, _ in t_blocks]
+    # cohorts that differ more than their noise widen the interval (random-effects pooling)
+    spread = did_stats.heterogeneity_factor(
+        cohort_logs, np.array(anc_w, float), np.array(boot_logs)
+    )
+    ci = (float(np.percentile(boots, 2.5)), float(np.percentile(boots, 97.5)))
+    ci = did_stats.widen(res_lift, ci, spread)
     anc, anc_ci, _ = did_stats.ancova_lift(anc_blocks, anc_w, n_boot, anc_rng)
     ks = np.arange(-pre, post + 1)
     event = pd.DataFrame(
@@ -378,8 +387,8 @@ def matched_did(
     member_post = sum(t[:, pre + 1 :].sum() for t, _ in t_blocks) / max(1, post_months)
     return DidResult(
         lift=res_lift,
-        ci=(float(np.percentile(boots, 2.5)), float(np.percentile(boots, 97.5))),
-        se=float(boots.std(ddof=1)),
+        ci=ci,
+        se=float(boots.std(ddof=1)) * spread,
         event_study=event,
         balance=did_stats.balance_table(bal_rows),
         cohorts=pd.DataFrame(rows_c),
@@ -397,7 +406,9 @@ def matched_did(
     )
 
 
-def lift_table(naive: dict, did: DidResult, truth: float | None = None) -> pd.DataFrame:
+def lift_table(
+    naive: dict, did: DidResult, truth: float | None = None, plac: DidResult | None = None
+) -> pd.DataFrame:
     """Naive and corrected lifts side by side (and the planted truth for the demo data).
 
     The corrected lift has two estimates (the DiD and the lagged-outcome adjustment);

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 if TYPE_CHECKING:  # pragma: no cover
     from .incrementality import DidResult
@@ -53,24 +54,37 @@ def placebo(panel, shift: int = 3, **kwargs) -> DidResult | None:
 
 
 def placebo_sentence(plac: DidResult | None, shift: int = 3) -> str:
-    """The placebo check in one sentence."""
+    """The placebo check of both estimates in one sentence."""
     if plac is None or not np.isfinite(plac.lift):
         return (
             f"Placebo: not run — moving enrollment {shift} months earlier needs {shift} more months "
             "of history before the enrollments."
         )
-    ok = plac.ci[0] <= 0 <= plac.ci[1]
-    return (
+    p_did, p_anc = placebo_fires(plac)
+    out = (
         f"Placebo: with every enrollment moved {shift} months earlier (all months still before the "
-        f"real sign-up), the method finds {plac.lift:+.1%} (95% interval {plac.ci[0]:+.1%} to "
-        f"{plac.ci[1]:+.1%}) — "
-        + (
-            "consistent with no effect, as it must be."
-            if ok
-            else "NOT zero: the design picks up "
-            "something other than the program (who signs up and when); distrust the corrected lift."
-        )
+        f"real sign-up), the difference-in-differences finds {plac.lift:+.1%} (95% interval "
+        f"{plac.ci[0]:+.1%} to {plac.ci[1]:+.1%})"
     )
+    if p_anc is not None:
+        out += f" and the lagged-outcome estimate {plac.ancova:+.1%}"
+    if p_did and p_anc:
+        return out + (
+            " — neither is zero: members sign up around a temporary high that neither estimate's "
+            "assumption describes, so the lift is given as the range between the two."
+        )
+    if p_did:
+        return out + (
+            " — the difference-in-differences is NOT zero (members rose into sign-up), the "
+            "lagged-outcome estimate is: it is the one used."
+        )
+    if p_anc:
+        return out + (
+            " — the difference-in-differences is consistent with no effect, as it must be; the "
+            "lagged-outcome estimate is not (members are lastingly heavier buyers), so the "
+            "difference-in-differences is used."
+        )
+    return out + " — consistent with no effect, as it must be."
 
 
 def pretrend_size(did: DidResult) -> float:
@@ -119,30 +133,65 @@ def confidence(
     breakeven_lift: float | None = None,
     smd_limit: float = SMD_LIMIT,
 ) -> Confidence:
-    """Label the corrected lift from the falsification checks.
+    """Label the lift the verdict uses (:func:`headline`) from the falsification checks.
 
-    *not credible*: the placebo differs from 0, the joint pre-trend test
-    rejects a material drift (:func:`pretrend_material`), or a feature stays
-    badly unbalanced (SMD > 0.25).  *fragile*: the
-    checks pass but the interval straddles break-even (or 0), balance is only
-    approximate, or the placebo could not be run.  *robust*: everything passes.
+    Each of the two estimates has its own placebo (the same estimate around a
+    pseudo-enrollment 3 months early).  *not credible*: a matching feature stays
+    badly unbalanced (SMD > 0.25); or the difference-in-differences is used alone
+    and the joint pre-trend test rejects a material drift (:func:`pretrend_material`);
+    or both placebos fail and one reads *below* zero (the bracket assumes that an
+    estimate that errs, errs upward).  *fragile*: the lift is a bracket (both
+    placebos fail: sign-up coincides with a temporary high), only the
+    lagged-outcome estimate passes its placebo, the placebo could not be run,
+    balance is approximate, or the controls are censored (members-only data).
+    *robust*: the estimate used passes every check.
+
+    Whether the interval straddles break-even is not part of the label: it is the
+    verdict's precision, said in the verdict (:func:`verdict_precision`).
+    ``bench/coverage.py`` measures how well the label predicts the error.
     """
     bad, weak, good = [], [], []
-    if plac is not None and np.isfinite(plac.lift):
-        if plac.ci[0] > 0 or plac.ci[1] < 0:
-            bad.append(f"the placebo (enrollment moved earlier) gives {plac.lift:+.1%}, not 0")
-        else:
-            good.append(f"placebo {plac.lift:+.1%} (interval includes 0)")
-    else:
+    head = headline(did, plac)
+    p_did, p_anc = placebo_fires(plac)
+    if p_did is None:
         weak.append("the placebo check could not be run (too little history)")
+    elif head.basis == "bracket":
+        weak.append(
+            f"both estimates fail their placebo (difference-in-differences {plac.lift:+.1%}, "
+            f"lagged-outcome {plac.ancova:+.1%} where 0 is expected): members sign up around a "
+            "temporary high, so the effect is given as the range between the two estimates"
+        )
+        if min(plac.ci[1], plac.ancova_ci[1]) < 0:
+            bad.append(
+                "a placebo reads below zero (members were falling before they signed up), so the "
+                "lower estimate is not known to be the conservative one"
+            )
+    elif head.basis == "lagged-outcome adjustment":
+        weak.append(
+            f"the difference-in-differences fails its placebo ({plac.lift:+.1%}); the estimate "
+            f"adjusted for lagged outcomes passes its own ({plac.ancova:+.1%}) and is used"
+        )
+    else:
+        good.append(f"placebo {plac.lift:+.1%} (interval includes 0)")
+        if p_anc:
+            good.append(
+                f"the lagged-outcome estimate fails its placebo ({plac.ancova:+.1%}): members are "
+                "lastingly heavier buyers, which the difference-in-differences differences out"
+            )
     line = 0.0 if breakeven_lift is None else breakeven_lift
+    did_alone = head.basis == "difference-in-differences"
     if np.isfinite(did.pretrend_p):
-        if did.pretrend_p < ALPHA and pretrend_material(did):
+        if did.pretrend_p < ALPHA and pretrend_material(did) and did_alone:
             bad.append(
                 f"members and controls already drifted apart before enrollment (joint test p = "
                 f"{did.pretrend_p:.3f}, up to {pretrend_size(did) * 100:.1f} pp in a month)"
             )
-        elif did.pretrend_p < ALPHA and pretrend_size(did) >= abs(did.lift - line):
+        elif did.pretrend_p < ALPHA and pretrend_material(did):
+            weak.append(
+                f"members rose into their sign-up month (up to {pretrend_size(did) * 100:.1f} pp "
+                "above their controls in a month before it)"
+            )
+        elif did.pretrend_p < ALPHA and pretrend_size(did) >= abs(head.lift - line):
             weak.append(
                 _small_pretrend(did) + f", yet as large as the lift's distance to {line:+.1%}"
             )
@@ -151,34 +200,20 @@ def confidence(
         else:
             good.append(f"no pre-trend (joint test p = {did.pretrend_p:.2f})")
     bal = did.balance
-    outcome = bal["feature"].str.contains("not matched")
-    worst_m = float(bal.loc[~outcome, "smd_after"].abs().max()) if (~outcome).any() else 0.0
-    worst_o = float(bal.loc[outcome, "smd_after"].abs().max()) if outcome.any() else 0.0
-    if worst_m > SMD_SEVERE:
-        bad.append(f"a matching feature stays unbalanced (SMD {worst_m:.2f})")
-    elif max(worst_m, worst_o) > smd_limit:
-        weak.append(
-            f"balance is approximate (largest SMD {max(worst_m, worst_o):.2f} > {smd_limit}"
-            + (
-                ", on pre-period outcomes: members were heavier buyers than their controls"
-                if worst_o > max(worst_m, smd_limit)
-                else ""
-            )
-            + ")"
-        )
+    matched = ~bal["feature"].str.contains("not matched") if len(bal) else pd.Series(dtype=bool)
+    worst = float(bal.loc[matched, "smd_after"].abs().max()) if matched.any() else 0.0
+    if worst > SMD_SEVERE:
+        bad.append(f"a matching feature stays unbalanced (SMD {worst:.2f})")
+    elif worst > smd_limit:
+        weak.append(f"balance is approximate (largest SMD of a matching feature {worst:.2f})")
     else:
-        good.append(f"balanced (every SMD < {smd_limit}, pre-period outcomes included)")
+        good.append(f"balanced (every matching feature's SMD < {smd_limit})")
     if did.censored_controls:
         weak.append(
             "members-only data: the controls are members who signed up later, each followed until "
             "its sign-up, so fewer controls carry the later months (on synthetic members-only "
             "exports with sign-up at the till: mean bias −1.8 pp for a planted +15.5 %, 90 % "
             "interval coverage)"
-        )
-    if did.ci[0] < line < did.ci[1]:
-        what = "break-even" if breakeven_lift is not None else "zero"
-        weak.append(
-            f"the 95% interval {did.ci[0]:+.1%} … {did.ci[1]:+.1%} includes {what} ({line:+.1%})"
         )
     if bad:
         return Confidence("not credible", bad)
@@ -187,24 +222,39 @@ def confidence(
     return Confidence("robust", good)
 
 
-def sensitivity_sentence(did: DidResult, breakeven_lift: float) -> str:
-    """How large a hidden bias would have to be to turn the ROI verdict around."""
-    gap = did.lift - breakeven_lift
-    if did.lift <= 0:
+def verdict_precision(did: DidResult, plac: DidResult | None, breakeven_lift: float) -> str | None:
+    """A sentence when the lift's interval includes break-even (or 0): the data cannot tell yet."""
+    head = headline(did, plac)
+    lo, hi = head.ci
+    if lo < breakeven_lift < hi:
         return (
-            f"The measured lift is {did.lift:+.1%}: no hidden bias is needed for the program not to "
+            f"The lift's 95% interval ({lo:+.1%} to {hi:+.1%}) includes the break-even lift "
+            f"({breakeven_lift:+.1%}): the data cannot yet tell whether the program pays off."
+        )
+    return None
+
+
+def sensitivity_sentence(
+    did: DidResult, breakeven_lift: float, plac: DidResult | None = None
+) -> str:
+    """How large a hidden bias would have to be to turn the ROI verdict around."""
+    lift = headline(did, plac).lift
+    gap = lift - breakeven_lift
+    if lift <= 0:
+        return (
+            f"The measured lift is {lift:+.1%}: no hidden bias is needed for the program not to "
             f"pay off; it would need a true lift of {breakeven_lift:+.1%}."
         )
-    share = gap / did.lift
+    share = gap / lift
     if gap > 0:
         return (
             f"To turn the verdict to 'does not pay off', a hidden bias would have to explain "
-            f"{gap * 100:.1f} pp of the {did.lift:+.1%} lift ({share:.0%} of it): the break-even lift is "
+            f"{gap * 100:.1f} pp of the {lift:+.1%} lift ({share:.0%} of it): the break-even lift is "
             f"{breakeven_lift:+.1%}."
         )
     return (
         f"To turn the verdict to 'pays off', the true lift would have to be {-gap * 100:.1f} pp higher than "
-        f"measured ({breakeven_lift:+.1%} instead of {did.lift:+.1%}), i.e. the estimate would have to be "
+        f"measured ({breakeven_lift:+.1%} instead of {lift:+.1%}), i.e. the estimate would have to be "
         "biased downward by that much."
     )
 
@@ -251,49 +301,86 @@ def diagnostics_sentences(res: DidResult, smd_limit: float = SMD_LIMIT) -> list[
     return out
 
 
+def placebo_fires(plac: DidResult | None) -> tuple[bool | None, bool | None]:
+    """Whether the DiD's and the lagged-outcome estimate's placebos differ from 0 (None: not run)."""
+    if plac is None or not np.isfinite(plac.lift):
+        return None, None
+    did = bool(plac.ci[0] > 0 or plac.ci[1] < 0)
+    if not np.isfinite(plac.ancova) or not np.all(np.isfinite(plac.ancova_ci)):
+        return did, None
+    return did, bool(plac.ancova_ci[0] > 0 or plac.ancova_ci[1] < 0)
+
+
 @dataclass
 class Headline:
-    """The lift the verdict uses: one estimate, or the bracket of two that disagree."""
+    """The lift the verdict uses: one estimate, or the bracket of two."""
 
     lift: float
     ci: tuple[float, float]
     basis: str  # "difference-in-differences", "lagged-outcome adjustment" or "bracket"
-    bracket: tuple[float, float] | None = None  # (lower, upper) estimate when they disagree
+    bracket: tuple[float, float] | None = None  # (lower, upper) estimate when bracketed
+    why: str = ""
+
+    @property
+    def se(self) -> float:
+        """The standard error implied by the reported 95 % interval (for the Monte Carlo)."""
+        return (self.ci[1] - self.ci[0]) / 3.92
 
     @property
     def is_bracket(self) -> bool:
-        """Whether the two estimates disagree, so the lift is a range."""
+        """Whether the lift is a range between the two estimates."""
         return self.bracket is not None
 
 
-def headline(did: DidResult) -> Headline:
+def headline(did: DidResult, plac: DidResult | None = None) -> Headline:
     """The estimate the verdict uses, from the DiD and the lagged-outcome (ANCOVA) estimate.
 
-    The two rest on different assumptions (parallel trends given a permanent
-    level; unconfounded sign-up given the recent path).  When they agree within
-    their sampling noise, the DiD is reported with its interval.  When they
-    disagree, the lift is reported as the bracket between them, the interval
-    runs from the lower estimate's lower bound to the upper one's upper bound,
-    and the verdict uses the **lower** estimate: on every sign-up behaviour of
-    the generator the estimate that errs does so upward (the DiD reads a drift
-    back from a sign-up high as lift, the ANCOVA under-corrects for permanently
-    heavier members), so the lower one is the conservative reading
-    (``bench/coverage.py`` measures it).
+    The two rest on different assumptions: parallel trends given a permanent
+    level (the DiD), or sign-up that is unconfounded given the recent path
+    (ANCOVA).  Each is falsified by its own placebo (``plac``, the same estimates
+    around a pseudo-enrollment before the real one):
+
+    * only the ANCOVA's placebo fails → the DiD (members are lastingly heavier;
+      the ANCOVA under-corrects that);
+    * only the DiD's placebo fails → the ANCOVA (members sign up at a high that
+      the lagged outcomes see);
+    * both fail → the **bracket**: members sign up around a temporary high that
+      neither assumption describes.  The interval runs from the lower
+      estimate's lower bound to the upper one's upper bound, and the verdict uses
+      the lower estimate: on every sign-up behaviour of the generator the
+      estimate that errs, errs upward (Angrist & Pischke 2009 §5.4 and Ding &
+      Li 2019 on bracketing with lagged outcomes and fixed effects);
+    * both pass, or no placebo → the DiD, or the bracket when the two estimates
+      differ by more than their sampling noise.
     """
-    d_lo, d_hi = did.ci
+    did_h = Headline(did.lift, did.ci, "difference-in-differences")
     if not np.isfinite(did.ancova) or not np.all(np.isfinite(did.ancova_ci)):
-        return Headline(did.lift, did.ci, "difference-in-differences")
+        return did_h
+    anc_h = Headline(did.ancova, did.ancova_ci, "lagged-outcome adjustment")
+    d_lo, d_hi = did.ci
     a_lo, a_hi = did.ancova_ci
-    se_d, se_a = (d_hi - d_lo) / 3.92, (a_hi - a_lo) / 3.92
-    gap = did.lift - did.ancova
-    if abs(gap) <= 1.96 * float(np.hypot(se_d, se_a)):
-        return Headline(did.lift, did.ci, "difference-in-differences")
     low, high = sorted((did.lift, did.ancova))
-    basis = "lagged-outcome adjustment" if did.ancova < did.lift else "difference-in-differences"
-    return Headline(low, (min(d_lo, a_lo), max(d_hi, a_hi)), basis, bracket=(low, high))
+    bracket = Headline(low, (min(d_lo, a_lo), max(d_hi, a_hi)), "bracket", bracket=(low, high))
+    p_did, p_anc = placebo_fires(plac)
+    if p_did and p_anc:
+        bracket.why = "both placebos fail"
+        return bracket
+    if p_did and p_anc is False:
+        anc_h.why = "the difference-in-differences fails its placebo"
+        return anc_h
+    if p_anc and p_did is False:
+        did_h.why = "the lagged-outcome estimate fails its placebo"
+        return did_h
+    gap = did.lift - did.ancova
+    if abs(gap) <= 1.96 * float(np.hypot((d_hi - d_lo) / 3.92, (a_hi - a_lo) / 3.92)):
+        return did_h
+    bracket.why = "the two estimates disagree"
+    return bracket
 
 
-def trend_breakdown(did: DidResult, breakeven_lift: float | None = None) -> dict:
+def trend_breakdown(
+    did: DidResult, breakeven_lift: float | None = None, plac: DidResult | None = None
+) -> dict:
     """How far trends may depart from parallel before the answer changes (relative magnitudes).
 
     In the spirit of HonestDiD (Rambachan & Roth 2023, "relative magnitudes"):
@@ -304,7 +391,7 @@ def trend_breakdown(did: DidResult, breakeven_lift: float | None = None) -> dict
     0 (``sign``) and break-even (``verdict``); 0 when it already does, NaN when
     there is no pre-period to measure.
     """
-    head = headline(did)
+    head = headline(did, plac)
     size = pretrend_size(did)
     lo, hi = head.ci
     out = {"pre_size": size, "lo": lo, "hi": hi, "sign": np.nan, "verdict": np.nan}
@@ -316,9 +403,11 @@ def trend_breakdown(did: DidResult, breakeven_lift: float | None = None) -> dict
     return out
 
 
-def trend_breakdown_sentence(did: DidResult, breakeven_lift: float | None = None) -> str:
+def trend_breakdown_sentence(
+    did: DidResult, breakeven_lift: float | None = None, plac: DidResult | None = None
+) -> str:
     """The breakdown values of :func:`trend_breakdown` in one sentence."""
-    b = trend_breakdown(did, breakeven_lift)
+    b = trend_breakdown(did, breakeven_lift, plac)
     if not np.isfinite(b["sign"]):
         return (
             "Sensitivity to parallel trends: not computable — the event study has no pre-period "

@@ -33,28 +33,34 @@ NO_PNL = (
 )
 
 
-def lift_paragraph(naive: dict, did) -> str:
+def lift_paragraph(naive: dict, did, plac=None) -> str:
     """Naive vs corrected lift in one paragraph (or the corrected lift alone when no naive one exists).
 
     When the difference-in-differences and the lagged-outcome estimate disagree,
     the effect is stated as the bracket between them (:func:`lift_checks.headline`).
     """
-    head = lift_checks.headline(did)
+    head = lift_checks.headline(did, plac)
     if head.is_bracket:
         low, high = head.bracket
         effect = (
             f"the program's own effect lies between {low:+.1%} and {high:+.1%} (95% interval "
             f"{head.ci[0]:+.1%} to {head.ci[1]:+.1%}, {did.treated:,} members): the "
             f"difference-in-differences gives {did.lift:+.1%}, the estimate adjusted for each "
-            f"member's recent spending (lagged outcomes) {did.ancova:+.1%}. They disagree because "
-            "members "
+            f"member's recent spending (lagged outcomes) {did.ancova:+.1%}; "
             + (
-                "signed up during a temporary high that the difference-in-differences reads as "
-                "lift when it fades"
-                if did.ancova < did.lift
-                else "are lastingly heavier buyers, which the lagged-outcome estimate under-corrects"
+                "both fail their placebo: members sign up around a temporary high that neither "
+                "assumption describes"
+                if head.why == "both placebos fail"
+                else "they disagree by more than their sampling noise"
             )
-            + f"; the verdict uses the lower one, {low:+.1%}"
+            + f". The verdict uses the lower one, {low:+.1%}"
+        )
+    elif head.basis == "lagged-outcome adjustment":
+        effect = (
+            f"the program's own effect is {head.lift:+.1%} (95% interval {head.ci[0]:+.1%} to "
+            f"{head.ci[1]:+.1%}, {did.treated:,} members), adjusted for each member's recent "
+            f"spending: the difference-in-differences ({did.lift:+.1%}) fails its placebo because "
+            "members rose into their sign-up month"
         )
     else:
         effect = (

@@ -7,9 +7,10 @@ The exercise and solution notebooks are generated from ``CELLS`` by
 from __future__ import annotations
 
 from .. import incrementality
+from ..lift_checks import headline
 from .authoring import code, ex, md
 from .checking import Exercise, Module
-from .data import _campaign_rows, _did, _holdout_campaign, _panel, _placebo
+from .data import _campaign_rows, _did, _holdout_campaign, _panel, _placebo, high_estimates
 
 SLUG = "self_selection"
 TITLE = "Module 4 · Why “members spend 12–18 % more” is not the program's effect"
@@ -19,6 +20,7 @@ GOALS = [
     "estimate the program's effect with matched difference-in-differences",
     "read a campaign holdout test, the cleanest evidence there is",
     "see why sign-up at the till fools a careless comparison, and run a placebo check",
+    "see people join at a temporary high, and which estimate survives it",
 ]
 
 CELLS = [
@@ -93,6 +95,42 @@ CELLS = [
         "plac = lift_checks.placebo(panel, exact=workshop.consent(), min_treated=workshop.MIN_TREATED)\n"
         "answer = plac.lift\nanswer",
         "# TODO: plac = lift_checks.placebo(...); answer = the placebo lift\nanswer = None\nanswer",
+    ),
+    md(
+        "## Joining at a temporary high\n\n"
+        "People also join when they are buying *unusually much*: a move, a new baby, the "
+        "holidays. Afterwards they drift back to their usual level, program or not. Below is a "
+        "generated program with **zero** effect whose members sign up far more often during "
+        "such a high. Read it four ways: the naive comparison, a DiD that matches controls on "
+        "their history only, the placebo, and the report's estimate — a DiD that also matches "
+        "on the sign-up month itself, next to an estimate adjusted for each member's recent "
+        "months (lagged outcomes). Where those two disagree, the report gives the range between "
+        "them and uses the lower one."
+    ),
+    code("high = workshop.high_demo()\nhigh.round(3)"),
+    md(
+        "## Exercise 5 — Which estimate survives the high?\n\n"
+        "Run the report's estimate on the high program and give the lift the verdict uses: "
+        "`panel_h, consent_h = workshop.high_program()`, then "
+        "`did_h = incrementality.matched_did(panel_h, n_boot=150, exact=consent_h)`, its placebo "
+        "`plac_h = lift_checks.placebo(panel_h, exact=consent_h, n_boot=150)` and "
+        "`lift_checks.headline(did_h, plac_h).lift`. The truth is 0."
+    ),
+    ex(
+        "module4.exercise5",
+        "panel_h, consent_h = workshop.high_program()\n"
+        "did_h = incrementality.matched_did(panel_h, n_boot=150, exact=consent_h)\n"
+        "plac_h = lift_checks.placebo(panel_h, exact=consent_h, n_boot=150)\n"
+        "answer = lift_checks.headline(did_h, plac_h).lift\nanswer",
+        "# TODO: did_h = incrementality.matched_did(...); plac_h = lift_checks.placebo(...)\n"
+        "# answer = lift_checks.headline(did_h, plac_h).lift\n"
+        "answer = None\nanswer",
+    ),
+    md(
+        "Look back at the table: the naive figure and the history-only DiD credit the program "
+        "with the high and the drift back from it; the placebo is far from 0 — it catches that "
+        "*who joins when* is not random; the report then gives the range between its two "
+        "estimates and uses the lower one, which lands near the truth of 0."
     ),
     md(
         "## Exercise 3 — A campaign holdout\n\n"
@@ -211,6 +249,30 @@ def checks() -> Module:
                 ],
                 "plac = lift_checks.placebo(panel, exact=workshop.consent(), "
                 "min_treated=workshop.MIN_TREATED); the answer is plac.lift.",
+                kind="share",
+                rtol=1e-3,
+            ),
+            Exercise(
+                "module4.exercise5",
+                "The lift the report's verdict uses on the zero-effect high program: "
+                "lift_checks.headline of the matched DiD.",
+                lambda: headline(high_estimates()[1], high_estimates()[2]).lift,
+                [
+                    (
+                        lambda: high_estimates()[0].lift,
+                        "That is the DiD matched on history only: it reads the drift back from "
+                        "the high as lift. Use the report's matched_did (default matching) and "
+                        "lift_checks.headline.",
+                    ),
+                    (
+                        lambda: high_estimates()[1].lift,
+                        "That is the DiD alone. The verdict uses lift_checks.headline(did_h, "
+                        "plac_h).lift: each estimate's placebo decides which one counts.",
+                    ),
+                ],
+                "did_h = incrementality.matched_did(panel_h, n_boot=150, exact=consent_h); plac_h = "
+                "lift_checks.placebo(panel_h, exact=consent_h, n_boot=150); the answer is "
+                "lift_checks.headline(did_h, plac_h).lift.",
                 kind="share",
                 rtol=1e-3,
             ),
