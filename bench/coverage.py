@@ -55,7 +55,7 @@ def run(args: tuple[str, bool, int, int, int]) -> dict:
     panel, consent = incrementality.panel_and_consent(d.tables)
     did = incrementality.matched_did(panel, n_boot=n_boot, exact=consent)
     plac = lift_checks.placebo(panel, exact=consent, n_boot=n_boot)
-    head = lift_checks.headline(did)
+    head = lift_checks.headline(did, plac)
     conf = lift_checks.confidence(did, plac)
     outcome = did.balance["feature"].str.contains("not matched")
     return {
@@ -72,6 +72,7 @@ def run(args: tuple[str, bool, int, int, int]) -> dict:
         "lo": head.ci[0],
         "hi": head.ci[1],
         "bracket": head.is_bracket,
+        "basis": head.basis,
         "covers": bool(head.ci[0] <= truth <= head.ci[1]),
         "excludes_0": bool(head.ci[0] > 0 or head.ci[1] < 0),
         "placebo": plac.lift if plac else np.nan,

@@ -141,12 +141,48 @@ def _did(lift, ci, anc, anc_ci):
     )
 
 
-def test_headline_is_the_did_when_the_estimates_agree_and_a_bracket_when_not():
+def test_headline_without_placebo_is_the_did_or_the_bracket_of_a_disagreement():
     agree = lift_checks.headline(_did(0.10, (0.05, 0.15), 0.12, (0.08, 0.16)))
     assert agree.lift == 0.10 and agree.ci == (0.05, 0.15) and not agree.is_bracket
     apart = lift_checks.headline(_did(0.12, (0.07, 0.17), 0.01, (-0.03, 0.05)))
     assert apart.is_bracket and apart.bracket == (0.01, 0.12)
-    assert apart.lift == 0.01 and apart.ci == (-0.03, 0.17)
-    assert apart.basis == "lagged-outcome adjustment"
+    assert apart.lift == 0.01 and apart.ci == (-0.03, 0.17) and apart.basis == "bracket"
     no_anc = lift_checks.headline(_did(0.10, (0.05, 0.15), np.nan, (np.nan, np.nan)))
     assert no_anc.lift == 0.10 and not no_anc.is_bracket
+
+
+def test_each_estimates_placebo_decides_which_one_is_used():
+    did = _did(0.12, (0.07, 0.17), 0.03, (-0.01, 0.07))
+    quiet, loud = (-0.01, 0.03), (0.10, 0.30)
+    # the DiD's placebo fails, the lagged-outcome one's passes: members rose into sign-up; the
+    # lagged-outcome estimate is never trusted alone (its placebo can miss its own bias)
+    h = lift_checks.headline(did, _did(0.2, loud, 0.01, quiet))
+    assert h.basis == "bracket" and h.lift == 0.03 and h.ci == (-0.01, 0.17)
+    # the other way round: members are lastingly heavier, the ANCOVA under-corrects
+    h = lift_checks.headline(did, _did(0.01, quiet, 0.2, loud))
+    assert h.basis == "difference-in-differences" and h.lift == 0.12
+    # both fail: the bracket, whatever their gap
+    close = _did(0.05, (0.01, 0.09), 0.04, (0.0, 0.08))
+    h = lift_checks.headline(close, _did(0.2, loud, 0.2, loud))
+    assert h.basis == "bracket" and h.bracket == (0.04, 0.05) and h.ci == (0.0, 0.09)
+    conf = lift_checks.confidence(close, _did(0.2, loud, 0.2, loud))
+    assert conf.label == "fragile" and "temporary high" in conf.reasons[0]
+    # a placebo below zero: the lower estimate is not known to be conservative
+    conf = lift_checks.confidence(close, _did(-0.2, (-0.3, -0.1), 0.2, loud))
+    assert conf.label == "not credible"
+    assert (
+        "below zero"
+        in lift_checks.confidence(close, _did(-0.2, (-0.3, -0.1), 0.2, loud)).reasons[-1]
+    )
+
+
+def test_trend_breakdown_values_follow_their_definition():
+    did = _did(0.10, (0.06, 0.14), np.nan, (np.nan, np.nan))
+    did.event_study = pd.DataFrame({"k": [-2, -1, 0, 1], "lift": [0.02, -0.01, np.nan, 0.1]})
+    b = lift_checks.trend_breakdown(did, breakeven_lift=0.04)
+    # widened by M × 2 pp: the interval reaches 0 at M = 3 and break-even (4 %) at M = 1
+    assert b["sign"] == pytest.approx(3.0) and b["verdict"] == pytest.approx(1.0)
+    s = lift_checks.trend_breakdown_sentence(did, 0.04)
+    assert "3.0× the largest monthly difference before sign-up (2.0 pp)" in s and "1.0×" in s
+    straddle = lift_checks.trend_breakdown(_did(0.1, (-0.01, 0.2), np.nan, (np.nan,) * 2), 0.04)
+    assert np.isnan(straddle["sign"])  # no event study: not computable

@@ -183,7 +183,9 @@ def ancova_block(X, y, under, treated_mask) -> dict:
     X = np.asarray(X, float)
     sd = X.std(0)
     keep = sd > 0  # constant columns carry nothing beyond the intercept
-    X = (X[:, keep] - X[:, keep].mean(0)) / sd[keep]  # standardised: the normal equations stay stable
+    X = (X[:, keep] - X[:, keep].mean(0)) / sd[
+        keep
+    ]  # standardised: the normal equations stay stable
     return {"X": np.c_[np.ones(len(X)), X], "y": y, "under": under, "t": treated_mask}
 
 

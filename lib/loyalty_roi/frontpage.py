@@ -60,7 +60,7 @@ def headline(processed: Path, month: str) -> pd.DataFrame:
     Columns ``figure, value, unit, note``; a figure that is not available has no
     value and says why in ``note``.
     """
-    from . import points
+    from . import artefacts, points
 
     s, why = month_summary(processed, month)
     missing = why or "the corrected lift could not be estimated (see notebook 04)"
@@ -69,18 +69,47 @@ def headline(processed: Path, month: str) -> pd.DataFrame:
     def add(figure, value, unit, note=""):
         rows.append({"figure": figure, "value": value, "unit": unit, "note": note})
 
-    if s is not None:
+    known = s if s is not None else (artefacts.load("verdict_unavailable", processed) or {})
+    credible = s is not None and s.get("confidence") != "not credible"
+    if credible:
         lo, hi = s.get("lift_ci", [None, None])
+        q = " (fragile)" if s.get("confidence") == "fragile" else ""
         add(
-            "Corrected lift", s["drivers"]["lift"], "change", f"95% interval {lo:+.1%} to {hi:+.1%}"
+            "Corrected lift",
+            s["drivers"]["lift"],
+            "change",
+            f"95% interval {lo:+.1%} to {hi:+.1%}{q}"
+            + (
+                f"; the estimates range {s['lift_bracket'][0]:+.1%} to {s['lift_bracket'][1]:+.1%}"
+                if s.get("lift_bracket")
+                else ""
+            ),
         )
         add("ROI", s.get("roi"), "change", s.get("verdict", ""))
-        add("P(ROI > 0)", s.get("p_roi_positive"), "share", "share of Monte Carlo draws")
+        add("P(ROI > 0)", s.get("p_roi_positive"), "share", "share of Monte Carlo draws" + q)
         add("Confidence", None, "text", s.get("confidence") or "")
+    elif s is not None:  # not credible: no lift or ROI stated as a finding
+        why = "; ".join(s.get("confidence_reasons", []))
+        add("Corrected lift", None, "change", f"not credible: {why}")
+        add("ROI", None, "change", "not stated: the lift failed its checks (see the verdict)")
+        add("P(ROI > 0)", None, "share", "not stated: the lift failed its checks")
+        add("Confidence", None, "text", "not credible")
     else:
         for f, u in (("Corrected lift", "change"), ("ROI", "change"), ("P(ROI > 0)", "share")):
             add(f, None, u, f"not available: {missing}")
         add("Confidence", None, "text", "not available")
+    if known.get("break_even_lift") is not None:
+        be = known["break_even_lift"]
+        add(
+            "Break-even lift",
+            be if np.isfinite(be) else None,
+            "change",
+            "the lift on members' revenue at which the program pays for itself"
+            if np.isfinite(be)
+            else "no lift on members' revenue covers the program's cost",
+        )
+    if known.get("cost_per_month") is not None:
+        add("Program cost per month", known["cost_per_month"], "money", "rewards and running costs")
     liab = points.load_liability(processed)
     if liab is not None:
         add(
@@ -238,7 +267,18 @@ def index_page(
         + "</div>"
     )
     s, why = month_summary(processed, month)
-    if s is not None:
+    plan = ""
+    from . import artefacts
+
+    known = s if s is not None else (artefacts.load("verdict_unavailable", processed) or {})
+    if known.get("test_plan"):
+        plan = f"<p class='test-plan'>{e(known['test_plan'])}</p>"
+    if s is not None and s.get("confidence") == "not credible":
+        parts.append(
+            "<section class='verdict'><h2>Verdict</h2>"
+            f"<p class='verdict-text'>{e(s.get('verdict', ''))}</p>{plan}</section>"
+        )
+    elif s is not None:
         lo, hi = s.get("lift_ci", [float("nan")] * 2)
         parts.append(
             "<section class='verdict'><h2>Verdict</h2>"
@@ -259,10 +299,14 @@ def index_page(
         )
     else:
         parts.append(
-            "<section class='verdict'><h2>Verdict</h2><p class='verdict-text'>Not available — the "
-            "corrected lift could not be estimated"
-            + (f": {e(why)}" if why else " (see notebook 04)")
-            + "</p></section>"
+            "<section class='verdict'><h2>Verdict</h2><p class='verdict-text'>"
+            + (
+                e(known["known"])
+                if known.get("known")
+                else "Not available — the corrected lift could not be estimated"
+                + (f": {e(why)}" if why else " (see notebook 04)")
+            )
+            + f"</p>{plan}</section>"
         )
     from . import artefacts
 

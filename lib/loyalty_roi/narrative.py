@@ -51,16 +51,12 @@ def lift_paragraph(naive: dict, did, plac=None) -> str:
                 "both fail their placebo: members sign up around a temporary high that neither "
                 "assumption describes"
                 if head.why == "both placebos fail"
+                else "the difference-in-differences fails its placebo: members rose into their "
+                "sign-up month"
+                if head.why.startswith("the difference-in-differences")
                 else "they disagree by more than their sampling noise"
             )
             + f". The verdict uses the lower one, {low:+.1%}"
-        )
-    elif head.basis == "lagged-outcome adjustment":
-        effect = (
-            f"the program's own effect is {head.lift:+.1%} (95% interval {head.ci[0]:+.1%} to "
-            f"{head.ci[1]:+.1%}, {did.treated:,} members), adjusted for each member's recent "
-            f"spending: the difference-in-differences ({did.lift:+.1%}) fails its placebo because "
-            "members rose into their sign-up month"
         )
     else:
         effect = (
@@ -132,12 +128,17 @@ def monte_carlo_sentence(mc: pd.DataFrame) -> str:
     )
 
 
-def break_even_sentence(break_even: float, lift: float) -> str:
-    """The break-even lift against the corrected estimate."""
+def break_even_sentence(break_even: float, lift: float | None) -> str:
+    """The break-even lift against the corrected estimate (``None``: no credible estimate)."""
     if not np.isfinite(break_even):
         return (
             "The program does not break even at any lift: its costs exceed what any lift on "
             "members' revenue returns in margin over the period."
+        )
+    if lift is None or not np.isfinite(lift):
+        return (
+            f"The program breaks even at a lift of {break_even:+.1%} on members' revenue: that is "
+            "the effect a test must be able to detect (no credible estimate to compare it with)."
         )
     side = "above" if lift > break_even else "below"
     return (
@@ -284,4 +285,48 @@ def extrapolation_sentence(data: roi.ProgramData) -> str:
         f"{1 - share:.0%} — longer-standing members and later months — is covered by assuming "
         "the same lift holds there; the scenarios and the Monte Carlo vary that assumption "
         "(extrapolation 0 = no lift outside what was measured)."
+    )
+
+
+NO_FINDING = (
+    "Not stated — the lift estimate is not credible (see Confidence below), so no ROI, scenario or "
+    "simulation is built on it; the break-even lift, the program's cost and the test plan below say "
+    "what is known and how to get a measured answer."
+)
+
+
+def provisional(text: str, label: str | None) -> str:
+    """``text`` qualified when the lift behind it is fragile."""
+    if label == "fragile":
+        return f"Provisional — the lift behind this is fragile (see Confidence): {text}"
+    return text
+
+
+def what_is_known(
+    head, be: float, cost_per_month: float, currency: str, reasons: list[str] | None = None
+) -> str:
+    """Instead of a verdict: why there is none, the known bounds, break-even, cost and the next step.
+
+    ``head`` is the :class:`~loyalty_roi.lift_checks.Headline` (None when no estimate
+    exists); ``reasons`` the confidence label's reasons or the estimate's missing-reason.
+    """
+    why = "; ".join(reasons or []) or "the corrected lift could not be estimated"
+    if head is not None and head.is_bracket:
+        known = (
+            f"the two estimates put the lift between {head.bracket[0]:+.1%} and "
+            f"{head.bracket[1]:+.1%} (95% interval {head.ci[0]:+.1%} to {head.ci[1]:+.1%})"
+        )
+    elif head is not None:
+        known = f"the estimate's 95% interval is {head.ci[0]:+.1%} to {head.ci[1]:+.1%}, but it failed its checks"
+    else:
+        known = "no lift could be measured"
+    be_text = (
+        f"it needs a lift of {be:+.1%} on members' revenue to break even"
+        if np.isfinite(be)
+        else "no lift on members' revenue would cover its cost"
+    )
+    return (
+        f"No ROI verdict: {why}. What is known: {known}; the program costs {currency} "
+        f"{cost_per_month:,.0f} a month, and {be_text}. Next step: measure the lift with a "
+        "randomized holdout (the test plan below)."
     )

@@ -320,7 +320,10 @@ def break_even_lift(data: ProgramData, d: Drivers) -> float:
         data.points_issued.sum() * d.cost_per_point * d.redemption_rate
         + data.running_total.sum() * d.cost_factor
     )
-    q = cost / (data.member_revenue.sum() * d.participation * d.gross_margin)
+    base = data.member_revenue.sum() * d.participation * d.gross_margin
+    if not base > 0:  # no member revenue: no lift on it can pay
+        return np.inf
+    q = cost / base
     return q / (1 - q) if q < 1 else np.inf
 
 
