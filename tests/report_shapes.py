@@ -96,15 +96,35 @@ SHAPES = {
     "no_ledger_no_costs_single_store": (24, [_no_ledger, _no_costs, _single_store]),
     "months_12": (12, []),
     "months_6": (6, []),
+    # members sign up during a temporary spending high, and the program does nothing: the two
+    # estimates disagree, both fail their placebo, the lift is a bracket labelled fragile
+    "fragile_lift_high": (24, []),
+    # members sign up during a spending low (a win-back offer), the program does nothing: a
+    # placebo reads below zero, the lift is not credible
+    "not_credible_lift_low": (24, []),
+}
+
+# generator settings of the shapes that are about how members sign up (customers, seed, program)
+GENERATE = {
+    "fragile_lift_high": dict(
+        n_customers=3000, seed=7, enrollment="spending_high", frequency_lift=0.0, spend_lift=0.0
+    ),
+    "not_credible_lift_low": dict(
+        n_customers=3000,
+        seed=8,
+        enrollment="spending_high",
+        phase_signup=-2.5,
+        frequency_lift=0.0,
+        spend_lift=0.0,
+    ),
 }
 
 
 def write_shape(shape: str, d: Path, customers: int = 800, seed: int = 7) -> Path:
     """Raw Parquet exports, identity mapping and a ``files`` config for ``shape``; the config path."""
     months, changes = SHAPES[shape]
-    data = synth.generate(
-        n_customers=customers, months=months, end_month=END_MONTH, seed=seed, enrollment="till"
-    )
+    kw = {"n_customers": customers, "seed": seed, "enrollment": "till", **GENERATE.get(shape, {})}
+    data = synth.generate(months=months, end_month=END_MONTH, **kw)
     tables = {k: v.copy() for k, v in data.tables.items()}
     for change in changes:
         tables = change(tables)

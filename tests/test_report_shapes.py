@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
@@ -43,6 +44,14 @@ EXPECT = {
     },
     "months_6": {
         "03_calculate_kpis.html": "so it needs 12 months of purchases; the data has 6",
+    },
+    "fragile_lift_high": {
+        "04_analyse_roi_scenarios.html": "members sign up around a temporary high",
+        "index.html": "Provisional — the lift behind this is fragile",
+    },
+    "not_credible_lift_low": {
+        "index.html": "No ROI verdict:",
+        "04_analyse_roi_scenarios.html": "Test plan: to measure the lift the program needs to break even",
     },
 }
 
@@ -127,3 +136,35 @@ def test_the_matrix_covers_the_shapes_of_the_issue():
                  "months_6", "single_store", "campaigns_before_data"):  # fmt: skip
         assert need in covered
     assert Path(__file__).with_name("report_shapes.py").exists()
+
+
+def test_a_lift_the_checks_reject_is_never_stated_as_a_finding(shape_report):
+    """Under "not credible": no lift, ROI or P(ROI > 0) tile, verdict or XLSX summary value.
+
+    What is known is stated instead: the break-even lift, the program's cost per
+    month and the test plan.  Under "fragile" the verdict is qualified.
+    """
+    shape, report = shape_report
+    summary = pd.read_csv(report / "summary.csv").set_index("figure")
+    conf = str(summary.loc["Confidence", "note"])
+    index = visible_text((report / "index.html").read_text(encoding="utf-8"))
+    page4 = visible_text((report / "04_analyse_roi_scenarios.html").read_text(encoding="utf-8"))
+    if conf == "not credible":
+        for fig in ("Corrected lift", "ROI", "P(ROI > 0)"):
+            assert pd.isna(summary.loc[fig, "value"]), (shape, fig, summary.loc[fig].to_dict())
+        assert "returns" not in index.split("Verdict", 1)[1].split("What changed")[0]
+        assert "Corrected program lift" not in index and "ROI -" not in index
+        assert "Break-even lift" in index and "Program cost per month" in index
+        assert "Test plan:" in index and "Test plan:" in page4
+        assert "Not stated — the lift estimate is not credible" in page4  # scenarios, tornado, MC
+        wb = load_workbook(report / "loyalty_report.xlsx")
+        (sheet,) = [ws for ws in wb.worksheets if ws.title.lower().startswith("summary")]
+        rows = {r[0]: r[1] for r in sheet.iter_rows(values_only=True) if r and r[0]}
+        for fig in ("Corrected lift", "ROI", "P(ROI > 0)"):
+            assert rows.get(fig) in (None, ""), (fig, rows.get(fig))
+    elif conf == "fragile":
+        assert "Provisional" in index.split("Verdict", 1)[1].split("What changed")[0]
+    if shape == "not_credible_lift_low":
+        assert conf == "not credible"
+    if shape == "fragile_lift_high":
+        assert conf == "fragile"

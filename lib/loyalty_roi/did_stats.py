@@ -189,6 +189,25 @@ def ancova_block(X, y, under, treated_mask) -> dict:
     return {"X": np.c_[np.ones(len(X)), X], "y": y, "under": under, "t": treated_mask}
 
 
+def ancova_cohort(rev, enroll_f, ix, n_treated, post_cols, X, censor) -> dict:
+    """:func:`ancova_block` of one cohort: rows ``ix`` (its ``n_treated`` new members first).
+
+    The outcome is each row's mean revenue over ``post_cols``; controls who enrol
+    by then carry the program in those months (``under``), or, on members-only
+    data (``censor``), count only until their own sign-up.
+    """
+    post_rev = rev[np.ix_(ix, post_cols)]
+    later = enroll_f[ix][:, None] < post_cols[None, :]  # under the program by then
+    is_t = np.arange(len(ix)) < n_treated
+    if censor:
+        seen = ~later | is_t[:, None]
+        y = (post_rev * seen).sum(1) / np.maximum(seen.sum(1), 1)
+        under, keep = np.zeros(len(ix)), seen.any(1)
+    else:
+        y, under, keep = post_rev.mean(1), (post_rev * later).mean(1), np.ones(len(ix), bool)
+    return ancova_block(X[keep], y[keep], under[keep], is_t[keep])
+
+
 def _cohort_ratio(b: dict, it: np.ndarray, ic: np.ndarray) -> tuple[float, float]:
     X, y, under, t = b["X"], b["y"], b["under"], b["t"]
     tr, co = np.flatnonzero(t)[it], np.flatnonzero(~t)[ic]

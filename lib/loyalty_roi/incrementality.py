@@ -151,6 +151,11 @@ def matched_did(
         they bought in that month and on pre-period revenue and recency.
         ``"legacy"``: the earlier design (never-enrolled controls, no activity
         condition), kept only to show that the diagnostics catch its bias.
+    match
+        What controls are matched on: ``"history"`` (behaviour in the matching
+        window, tenure, recency) and ``"signup"`` (the sign-up month's revenue,
+        orders and basket against the customer's usual one: a control who had
+        the same spike in the same month regresses the same way).
     shift
         Placebo: compare around a pseudo-enrollment ``shift`` months *before*
         the real one (post window ends before the real enrollment); the lift
@@ -225,13 +230,12 @@ def matched_did(
             if design == "risk_set":  # recency when the pre-period starts
                 cols.append(np.minimum(a - pre - last_before[ix, a - pre], 24))
             if "signup" in match:
-                usual = rev[ix, a - span : a].sum(1) / np.maximum(
-                    orders[ix, a - span : a].sum(1), 1
-                )
+                n_hist = orders[ix, a - span : a].sum(1)
+                usual = rev[ix, a - span : a].sum(1) / np.maximum(n_hist, 1)
                 basket = rev[ix, a] / np.maximum(orders[ix, a], 1)
-                cols += [rev[ix, a], orders[ix, a], basket / np.maximum(usual, 1e-9)]
-            if "path" in match:
-                cols += [rev[ix, a - 1], rev[ix, a - 2], rev[ix, a - 3]]
+                # the basket against the customer's usual one (1 without a usual basket; capped)
+                ratio = np.where(usual > 0, basket / np.where(usual > 0, usual, 1), 1.0)
+                cols += [rev[ix, a], orders[ix, a], np.clip(ratio, 0, 5)]
             return np.column_stack(cols)
 
         ft, fc = feats(treated), feats(pool)
@@ -256,21 +260,13 @@ def matched_did(
             continue
         treated, ft = treated[kept], ft[kept]
         ix = np.r_[treated, anc_pool]
-        post_cols = np.arange(a + 1, a + q + 1)
-        post_rev = rev[np.ix_(ix, post_cols)]
-        later = enroll_f[ix][:, None] < post_cols[None, :]  # under the program by then
-        if censor:  # members-only data: a control's months count until its own sign-up
-            seen = ~later | (np.arange(len(ix)) < len(treated))[:, None]
-            y = (post_rev * seen).sum(1) / np.maximum(seen.sum(1), 1)
-            under = np.zeros(len(ix))
-            keep = seen.any(1)
-        else:
-            y, under, keep = post_rev.mean(1), (post_rev * later).mean(1), np.ones(len(ix), bool)
         anc_x = np.column_stack(
             [rev[ix, a - pre : a], feats(ix, match=("history", "signup")), consent[ix]]
         )
-        is_t = np.arange(len(ix)) < len(treated)
-        anc_blocks.append(did_stats.ancova_block(anc_x[keep], y[keep], under[keep], is_t[keep]))
+        post_cols = np.arange(a + 1, a + q + 1)
+        anc_blocks.append(
+            did_stats.ancova_cohort(rev, enroll_f, ix, len(treated), post_cols, anc_x, censor)
+        )
         matched, counts = np.unique(np.concatenate(picks), return_counts=True)
         weights = counts / k  # each treated member spreads weight 1 over its k controls
         rel = np.arange(a - pre, a + q + 1)  # relative months −pre … +q
@@ -299,12 +295,6 @@ def matched_did(
         names = FEATURES + (("recency_months",) if design == "risk_set" else ())
         if "signup" in match:
             names += ("sign-up month revenue", "sign-up month orders", "sign-up basket vs usual")
-        if "path" in match:
-            names += (
-                "revenue 1 month before",
-                "revenue 2 months before",
-                "revenue 3 months before",
-            )
         fcm = feats(matched)
         for j, name in enumerate(names):
             bal_rows.append(

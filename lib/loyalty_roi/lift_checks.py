@@ -70,8 +70,8 @@ def placebo_sentence(plac: DidResult | None, shift: int = 3) -> str:
         out += f" and the lagged-outcome estimate {plac.ancova:+.1%}"
     if p_did and p_anc:
         return out + (
-            " — neither is zero: members sign up around a temporary high that neither estimate's "
-            "assumption describes, so the lift is given as the range between the two."
+            " — neither is zero: members sign up around a temporary high (or low) that neither "
+            "estimate's assumption describes, so the lift is given as the range between the two."
         )
     if p_did:
         return out + (
@@ -165,8 +165,8 @@ def confidence(
                 else "the difference-in-differences fails its placebo"
             )
             + f" (difference-in-differences {plac.lift:+.1%}, lagged-outcome {plac.ancova:+.1%} "
-            "where 0 is expected): members sign up around a temporary high, so the effect is given "
-            "as the range between the two estimates"
+            "where 0 is expected): members sign up around a temporary high (or low), so the effect "
+            "is given as the range between the two estimates"
         )
         if (p_did and plac.ci[1] < 0) or (p_anc and plac.ancova_ci[1] < 0):
             bad.append(

@@ -48,8 +48,8 @@ def lift_paragraph(naive: dict, did, plac=None) -> str:
             f"difference-in-differences gives {did.lift:+.1%}, the estimate adjusted for each "
             f"member's recent spending (lagged outcomes) {did.ancova:+.1%}; "
             + (
-                "both fail their placebo: members sign up around a temporary high that neither "
-                "assumption describes"
+                "both fail their placebo: members sign up around a temporary high (or low) that "
+                "neither assumption describes"
                 if head.why == "both placebos fail"
                 else "the difference-in-differences fails its placebo: members rose into their "
                 "sign-up month"
