@@ -404,7 +404,7 @@ def lift_table(
     The corrected lift has two estimates (the DiD and the lagged-outcome adjustment);
     when they disagree a last row gives the one the verdict uses.
     """
-    from .lift_checks import headline
+    from .lift_estimate import headline
 
     rows = []
     if not naive.get("reason"):  # a members-only program has no naive comparison
