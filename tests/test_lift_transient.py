@@ -186,3 +186,12 @@ def test_trend_breakdown_values_follow_their_definition():
     assert "3.0× the largest monthly difference before sign-up (2.0 pp)" in s and "1.0×" in s
     straddle = lift_checks.trend_breakdown(_did(0.1, (-0.01, 0.2), np.nan, (np.nan,) * 2), 0.04)
     assert np.isnan(straddle["sign"])  # no event study: not computable
+
+
+def test_the_config_accepts_every_mechanism_of_the_generator():
+    import typing
+
+    from loyalty_roi import config
+
+    field = config.DemoConfig.model_fields["enrollment"]
+    assert set(typing.get_args(field.annotation)) == set(synth.ENROLLMENT_MECHANISMS)

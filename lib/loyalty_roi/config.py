@@ -75,7 +75,16 @@ class DemoConfig(_Strict):
     end_month: str = "latest"
     seed: int = 42
     # how the synthetic members sign up (loyalty_roi.synth.ENROLLMENT_MECHANISMS)
-    enrollment: Literal["independent", "while_buying", "till", "launch_wave", "promotion"] = "till"
+    enrollment: Literal[
+        "independent",
+        "while_buying",
+        "till",
+        "launch_wave",
+        "promotion",
+        "spending_high",
+        "big_basket",
+        "seasonal_drive",
+    ] = "till"
 
     @field_validator("end_month")
     @classmethod

@@ -125,7 +125,7 @@ def matched_did(
     exact: pd.Series | None = None,
     design: str = "risk_set",
     shift: int = 0,
-    match: tuple[str, ...] = ("history", "signup"),
+    match: tuple[str, ...] | None = None,
 ) -> DidResult:
     """Matched difference-in-differences around enrollment (see the module docstring).
 
@@ -155,7 +155,8 @@ def matched_did(
         What controls are matched on: ``"history"`` (behaviour in the matching
         window, tenure, recency) and ``"signup"`` (the sign-up month's revenue,
         orders and basket against the customer's usual one: a control who had
-        the same spike in the same month regresses the same way).
+        the same spike in the same month regresses the same way).  Default: both
+        for ``design="risk_set"``, history alone for ``"legacy"`` (the old design).
     shift
         Placebo: compare around a pseudo-enrollment ``shift`` months *before*
         the real one (post window ends before the real enrollment); the lift
@@ -165,6 +166,8 @@ def matched_did(
 
     if design not in ("risk_set", "legacy"):
         raise ValueError(f"design must be 'risk_set' or 'legacy', not {design!r}")
+    if match is None:
+        match = ("history", "signup") if design == "risk_set" else ("history",)
     lp = lift_panel.of(panel)
     months = lp.lo + np.arange(lp.n_months)
     ids = lp.ids
@@ -372,6 +375,7 @@ def matched_did(
     )
     event.loc[event["k"] == 0, ["lift", "lo", "hi"]] = np.nan  # enrollment month left out
     wald, p_value = did_stats.joint_pretrend(ev, ev_boot, pre)
+    drift, drift_p = did_stats.pretrend_drift(ev, ev_boot, pre)
     n_treated = sum(len(t) for t, _ in t_blocks)
     post_months = sum(t[:, pre + 1 :].shape[1] * len(t) for t, _ in t_blocks)
     member_post = sum(t[:, pre + 1 :].sum() for t, _ in t_blocks) / max(1, post_months)
@@ -388,6 +392,8 @@ def matched_did(
         counterfactual_post_revenue=member_post / (1 + res_lift),
         pretrend_wald=wald,
         pretrend_p=p_value,
+        pretrend_drift=drift,
+        pretrend_drift_p=drift_p,
         design=design,
         future_member_controls=future_members / max(1, all_controls),
         censored_controls=censor,

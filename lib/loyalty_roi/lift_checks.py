@@ -104,10 +104,15 @@ def pretrend_material(did: DidResult) -> bool:
     change the answer (Roth 2022, "Pretest with caution").  What can bias the lift
     is the size of the drift (Rambachan & Roth 2023 bound the post-period bias by
     the pre-period's): so a rejected test makes the lift *not credible* only when
-    the largest pre-period term is material.
+    the pre-period drifts materially.  The drift is the straight-line trend over
+    the pre-period (:func:`~loyalty_roi.did_stats.pretrend_drift`), which must
+    itself be significant: single months that zig-zag are noise, not a trend.
+    Without it (a result built by hand) the largest month is the size.
     """
-    size = pretrend_size(did)
-    return bool(size >= max(PRETREND_MATERIAL, 0.25 * abs(did.lift)))
+    floor = max(PRETREND_MATERIAL, 0.25 * abs(did.lift))
+    if np.isfinite(did.pretrend_drift) and np.isfinite(did.pretrend_drift_p):
+        return bool(abs(did.pretrend_drift) >= floor and did.pretrend_drift_p < ALPHA)
+    return bool(pretrend_size(did) >= floor)
 
 
 def _small_pretrend(did: DidResult) -> str:
