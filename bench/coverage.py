@@ -158,7 +158,7 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--first-seed", type=int, default=1)
     ap.add_argument("--customers", type=int, default=20_000)
-    ap.add_argument("--boot", type=int, default=200)
+    ap.add_argument("--boot", type=int, default=400)  # as the report (analysis.n_boot)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--mechanisms", default=",".join(synth.ENROLLMENT_MECHANISMS))
     ap.add_argument("--out-name", default="coverage")

@@ -153,9 +153,9 @@ def matched_did(
         condition), kept only to show that the diagnostics catch its bias.
     match
         What controls are matched on: ``"history"`` (behaviour in the matching
-        window, tenure, recency) and ``"signup"`` (the sign-up month's revenue,
-        orders and basket against the customer's usual one: a control who had
-        the same spike in the same month regresses the same way).  Default: both
+        window, tenure, recency) and ``"signup"`` (the sign-up month's revenue and
+        orders, so its basket too: a control who had the same spike in the same
+        month regresses the same way).  Default: both
         for ``design="risk_set"``, history alone for ``"legacy"`` (the old design).
     shift
         Placebo: compare around a pseudo-enrollment ``shift`` months *before*
@@ -233,12 +233,9 @@ def matched_did(
             if design == "risk_set":  # recency when the pre-period starts
                 cols.append(np.minimum(a - pre - last_before[ix, a - pre], 24))
             if "signup" in match:
-                n_hist = orders[ix, a - span : a].sum(1)
-                usual = rev[ix, a - span : a].sum(1) / np.maximum(n_hist, 1)
-                basket = rev[ix, a] / np.maximum(orders[ix, a], 1)
-                # the basket against the customer's usual one (1 without a usual basket; capped)
-                ratio = np.where(usual > 0, basket / np.where(usual > 0, usual, 1), 1.0)
-                cols += [rev[ix, a], orders[ix, a], np.clip(ratio, 0, 5)]
+                # the month's spend and orders (and so its basket); a ratio to the customer's
+                # usual basket was tried: it biased sign-up at a big basket by −5 pp
+                cols += [rev[ix, a], orders[ix, a]]
             return np.column_stack(cols)
 
         ft, fc = feats(treated), feats(pool)
@@ -297,7 +294,7 @@ def matched_did(
         )
         names = FEATURES + (("recency_months",) if design == "risk_set" else ())
         if "signup" in match:
-            names += ("sign-up month revenue", "sign-up month orders", "sign-up basket vs usual")
+            names += ("sign-up month revenue", "sign-up month orders")
         fcm = feats(matched)
         for j, name in enumerate(names):
             bal_rows.append(
