@@ -89,13 +89,11 @@ def dd_relative_att(panel: pd.DataFrame, max_e: int = 5) -> tuple[float, float]:
     fit = CallawaySantAnna(control_group="not_yet_treated", estimation_method="reg").fit(
         p[["id", "t", "g", "revenue"]], outcome="revenue", unit="id", time="t", first_treat="g"
     )
-    eff = fit.event_study_effects if fit.event_study_effects else None
-    if eff is None:
-        eff = fit.aggregate("event_study").event_study_effects
+    es = fit.aggregate("event_study").to_dataframe()  # the post-fit aggregation of diff-diff 3.x
+    es = es.set_index(es["event_time"].astype(int))
     ev = p.assign(e=p["t"] - p["g"])
     y1 = ev[(ev["g"] > 0) & ev["e"].between(0, max_e)].groupby("e")["revenue"].mean()
-    att = pd.Series({int(k): v["effect"] for k, v in eff.items()}).reindex(y1.index)
-    se = pd.Series({int(k): v["se"] for k, v in eff.items()}).reindex(y1.index)
+    att, se = es["att"].reindex(y1.index), es["se"].reindex(y1.index)
     rel = float((att / (y1 - att)).mean())
     # horizons are positively correlated: the mean's s.e. is at most the mean of the s.e.s
     return rel, float((se / (y1 - att)).mean())

@@ -27,7 +27,7 @@ def estimate(mechanism, seed, **effects):
     panel, consent = incrementality.panel_and_consent(d.tables)
     did = incrementality.matched_did(panel, n_boot=150, exact=consent)
     plac = lift_checks.placebo(panel, exact=consent, n_boot=150)
-    return d, did, lift_checks.headline(did), lift_checks.confidence(did, plac)
+    return d, did, lift_checks.headline(did, plac), lift_checks.confidence(did, plac)
 
 
 @pytest.mark.slow
