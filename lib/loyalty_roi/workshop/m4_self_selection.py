@@ -163,7 +163,9 @@ CELLS = [
         "2. What would have to be true for the matched DiD to be wrong? (Hint: what changes for "
         "a customer at the moment they join, apart from the program?)\n"
         "3. The holdout lift of one campaign comes with a wide interval. How many holdout "
-        "customers would you need to see a 5 % lift?"
+        "customers would you need to see a 5 % lift?\n"
+        "4. When did you last sign up for a loyalty card? Was it a week you were buying more "
+        'than usual — why does that make "members spent more after joining" weak evidence?'
     ),
 ]
 
