@@ -195,3 +195,18 @@ def test_the_config_accepts_every_mechanism_of_the_generator():
 
     field = config.DemoConfig.model_fields["enrollment"]
     assert set(typing.get_args(field.annotation)) == set(synth.ENROLLMENT_MECHANISMS)
+
+
+def test_lift_table_shows_the_estimate_the_verdict_uses():
+    naive = {"lift": 1.2, "reason": None}
+    did = _did(0.16, (0.15, 0.17), 0.33, (0.31, 0.34))
+    # only the lagged-outcome placebo fails: the DiD is used, no bracket row
+    table = incrementality.lift_table(
+        naive, did, None, _did(0.01, (-0.01, 0.03), 0.13, (0.1, 0.16))
+    )
+    assert len(table) == 3 and not table.index.str.startswith("used for the verdict").any()
+    both = _did(0.2, (0.1, 0.3), 0.2, (0.1, 0.3))
+    table = incrementality.lift_table(naive, did, 0.155, both)
+    used = table.loc["used for the verdict: the lower of the two, bracket interval"]
+    assert used["lift"] == 0.16 and (used["ci_low"], used["ci_high"]) == (0.15, 0.34)
+    assert table.loc["planted truth (synthetic data)", "lift"] == 0.155

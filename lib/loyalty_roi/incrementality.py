@@ -417,7 +417,7 @@ def lift_table(
         rows.append(
             ("corrected: adjusted for lagged outcomes (ANCOVA)", did.ancova, *did.ancova_ci)
         )
-    head = headline(did)
+    head = headline(did, plac)
     if head.is_bracket:
         rows.append(
             ("used for the verdict: the lower of the two, bracket interval", head.lift, *head.ci)
