@@ -120,6 +120,11 @@ def test_html_is_self_contained_without_code(report_dir):
     nb04 = (report_dir / "04_analyse_roi_scenarios.html").read_text(encoding="utf-8")
     assert "data:image/png;base64" in nb04
     assert "incrementality.matched_did" not in nb04  # code cells are not shown
+    # each page has its own browser title (nbconvert's default was "Notebook" on every page)
+    assert "<title>04 · Analyse ROI and scenarios — Loyalty report</title>" in nb04
+    titles = {f.read_text(encoding="utf-8").split("<title>")[1].split("</title>")[0]
+              for f in report_dir.glob("0*.html")}  # fmt: skip
+    assert len(titles) == 4 and "Notebook" not in titles
 
 
 def test_index_has_the_verdict_kpis_liability_and_links(report_dir):

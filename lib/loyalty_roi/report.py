@@ -51,8 +51,19 @@ def notebook_to_html(nb_path: Path, html_path: Path) -> None:
         exclude_input_prompt=True,
         exclude_output_prompt=True,
     )
-    body, _ = exporter.from_notebook_node(nbformat.read(nb_path, as_version=4))
+    nb = nbformat.read(nb_path, as_version=4)
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": page_title(nb)}})
     html_path.write_text(body, encoding="utf-8")
+
+
+def page_title(nb) -> str:
+    """The browser title of a notebook's page: its first heading (nbconvert's default is "Notebook")."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return f"{line[2:].strip()} — Loyalty report"
+    return "Loyalty report"
 
 
 def extract_figures(nb_path: Path, fig_dir: Path) -> list[Path]:
