@@ -131,6 +131,7 @@ def test_index_has_the_verdict_kpis_liability_and_links(report_dir):
     text = (report_dir / "index.html").read_text(encoding="utf-8")
     assert "class='verdict-text'>The program returns DKK" in text
     assert "<h2>KPIs</h2>" in text and "Points liability" in text
+    assert "@page{size:A4;" in text  # DKK: printed on A4, not Chromium's US Letter default
     assert "<h2>What changed this month</h2>" in text
     assert "This is the first published report" in text  # no earlier month in this output folder
     assert "data:image/png;base64" in text
@@ -147,6 +148,8 @@ def test_manifest_and_workbook(report_dir):
         assert n["status"] == "ok" and 0 < n["cells_seconds"] < n["seconds"]
         assert n["startup_seconds"] == pytest.approx(n["seconds"] - n["cells_seconds"], abs=0.02)
     assert m["html_conversion_seconds"] > 0
+    # the mapping the run read is recorded and hashed (a changed mapping is a changed report)
+    assert m["mapping"]["path"].endswith("mapping.yml") and len(m["mapping"]["sha256"]) == 64
     wb = load_workbook(report_dir / "loyalty_report.xlsx")
     assert {"scorecard", "kpi_monthly", "program_pnl", "data_quality"} <= set(wb.sheetnames)
     ws = wb["program_pnl"]

@@ -35,6 +35,13 @@ STATUS_CLASS = {
     "off track": "off",
 }  # colours: kpis.STATUS_COLORS
 TREND_MONTHS = 13
+# the currencies of the countries that print on US Letter; every other one gets A4 (ISO 216)
+LETTER_CURRENCIES = {"USD", "CAD", "MXN", "CLP", "PHP"}
+
+
+def paper_size(currency: str) -> str:
+    """The printed page of the index PDF: A4, or Letter where the currency's country uses it."""
+    return "Letter" if str(currency).upper() in LETTER_CURRENCIES else "A4"
 
 
 def month_summary(processed: Path, month: str) -> tuple[dict | None, str | None]:
@@ -363,6 +370,7 @@ def index_page(
         + ".good{color:#1b7a2f}.bad{color:#b3261e}.spark{vertical-align:middle}"
         ".tbl td.num{text-align:right}.footnote{font-size:.85em;color:#556;margin:.2em 0}"
         ".changes li{margin:.2em 0}"
+        f"@page{{size:{paper_size(currency)};margin:14mm}}"
     )
     page = (
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Loyalty report {e(month)}</title>"

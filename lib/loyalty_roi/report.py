@@ -251,6 +251,15 @@ def _git_commit() -> str | None:
         return None
 
 
+def file_fingerprint(path: Path) -> dict:
+    """Path and SHA-256 of a file the run read (the mapping): which one, and whether it changed."""
+    path = Path(path)
+    return {
+        "path": str(path),
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None,
+    }
+
+
 def write_manifest(
     out_dir: Path,
     params: dict,

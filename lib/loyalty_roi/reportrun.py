@@ -407,7 +407,11 @@ def _build_report_files(
         processed,
         timings,
         started,
-        extra={"engine": _engine_used(cfg), "html_conversion_seconds": round(html_seconds, 2)},
+        extra={
+            "engine": _engine_used(cfg),
+            "html_conversion_seconds": round(html_seconds, 2),
+            "mapping": report.file_fingerprint(cfg.data.mapping_path) if cfg.data.mapping else None,
+        },
     )
     return pdf_note
 
