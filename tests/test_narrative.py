@@ -90,6 +90,10 @@ def test_sparkline_breaks_at_missing_months_and_needs_two_points():
     assert svg.count("<polyline") == 2 and "nan" not in svg
     flat = frontpage.sparkline([5.0, 5.0, 5.0])  # a constant series is drawn, not divided by zero
     assert flat.count("<polyline") == 1 and "nan" not in flat
+    # a members-only revenue share: 100 % up to float noise is a flat line, not a jagged one
+    noisy = frontpage.sparkline([1.0, 1.0 - 1.1e-16, 1.0, 1.0 - 2.2e-16])
+    points = noisy.split("points='")[1].split("'")[0].split()
+    assert len({p.split(",")[1] for p in points}) == 1
 
 
 def test_previous_headline_is_the_latest_report_before_the_month(tmp_path):

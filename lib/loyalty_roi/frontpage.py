@@ -35,6 +35,9 @@ STATUS_CLASS = {
     "off track": "off",
 }  # colours: kpis.STATUS_COLORS
 TREND_MONTHS = 13
+# changes smaller than this (relative, or in rate points) are float noise, not news: a members-only
+# program's 100.0 % revenue share moved by 1e-16 and was shown in red with a jagged trend line
+NOISE = 1e-9
 # the currencies of the countries that print on US Letter; every other one gets A4 (ISO 216)
 LETTER_CURRENCIES = {"USD", "CAD", "MXN", "CLP", "PHP"}
 
@@ -154,7 +157,9 @@ def sparkline(values: list[float], width: int = 110, height: int = 26) -> str:
     if ok.sum() < 2:
         return "<span class='muted'>too few months</span>"
     lo, hi = np.nanmin(v), np.nanmax(v)
-    span = hi - lo or 1.0
+    span = hi - lo
+    if span <= NOISE * max(abs(lo), abs(hi), 1e-12):  # equal up to float noise: a flat line
+        v, lo, span = np.where(ok, 0.0, np.nan), -1.0, 2.0
     xs = np.linspace(2, width - 4, len(v))
     ys = height - 3 - (v - lo) / span * (height - 6)
     segs, cur = [], []
@@ -210,7 +215,7 @@ def kpi_section(processed: Path, card: pd.DataFrame | None, currency: str) -> st
         for col, shown in (("mom", d["MoM"]), ("yoy", d["YoY"])):
             v, better = r[col], r["higher_is_better"]
             cls = ""
-            if pd.notna(v) and v != 0 and better is not None and pd.notna(better):
+            if pd.notna(v) and abs(v) > NOISE and better is not None and pd.notna(better):
                 cls = "good" if (v > 0) == bool(better) else "bad"
             cells.append(f"<td class='num {cls}'>{e(shown)}</td>")
         status = str(r["status"])
