@@ -156,6 +156,9 @@ def test_manifest_and_workbook(report_dir):
     header = [c.value for c in ws[1]]
     col = header.index("incremental_revenue") + 1
     assert '"DKK"' in ws.cell(row=2, column=col).number_format
+    summary = {r[0].value: r for r in wb["summary"].iter_rows(min_row=2)}
+    if summary["Corrected lift"][1].value is not None:  # a change, formatted as a signed percent
+        assert summary["Corrected lift"][1].number_format == "+0.0%;-0.0%;0.0%"
 
 
 def test_workbook_cells_are_numbers_formatted_by_unit(report_dir):

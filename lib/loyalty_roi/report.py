@@ -87,6 +87,7 @@ def _xlsx_format(unit: str, currency: str) -> str | None:
     return {
         "money": f'#,##0.00 "{currency}"',
         "share": "0.0%",
+        "change": "+0.0%;-0.0%;0.0%",
         "count": "#,##0",
         "points": "#,##0",
         "orders": "0.00",
