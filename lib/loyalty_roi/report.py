@@ -119,7 +119,8 @@ SHEET_NOTES = {
     "kpi_monthly": "Every KPI of the catalogue for every month (one column per KPI).",
     "program_pnl": "The program P&L by month: incremental margin, rewards and running costs.",
     "customer_segments": "Customers and revenue per RFM segment (aggregates only).",
-    "target_list": "Campaign target list: consenting customers only, by pseudonym, with the action.",
+    "target_list": "Campaign target list: consenting customers only, by the export's customer id (no "
+    "name, e-mail or phone), with the action.",
     "data_quality": "Rows read, kept, repaired and rejected per table, with reasons and assumptions.",
 }
 
