@@ -214,3 +214,21 @@ def test_a_rate_target_above_100_percent_is_called_infeasible_not_off_track(smal
     card = scorecard.build(v, "2026-10", cfg.kpi, available=inp.available).set_index("key")
     status = card.loc["retention_rate", "status"]
     assert status.startswith("infeasible") and "120.0%" in status
+
+
+def test_a_target_without_baseline_names_why_and_the_first_month_that_works():
+    from loyalty_roi import scorecard
+
+    months = pd.date_range("2024-12-01", periods=24, freq="MS")
+    values = pd.Series([np.nan] * 11 + [0.9] * 13, index=months)  # a KPI that needs 12 months
+    inside = scorecard.no_baseline(
+        "Repeat purchase rate", "2025-10", pd.Timestamp("2025-10-01"), values
+    )
+    assert inside == (
+        "no baseline: Repeat purchase rate has no value in 2025-10 — it needs more history than "
+        "the data holds before that month; the first month with a value is 2025-11"
+    )
+    outside = scorecard.no_baseline("AOV", "2023-01", pd.Timestamp("2023-01-01"), values)
+    assert (
+        outside == "no baseline: 2023-01 not in the data; the first month with a value is 2025-11"
+    )

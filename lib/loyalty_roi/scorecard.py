@@ -76,6 +76,18 @@ def target_status(
     return "off track"
 
 
+def no_baseline(name: str, baseline_month: str, b_month, values: pd.Series) -> str:
+    """Why a target has no baseline, and the first month that would work."""
+    first = values.first_valid_index()
+    then = f"; the first month with a value is {first:%Y-%m}" if first is not None else ""
+    if b_month in values.index and first is not None:
+        return (
+            f"no baseline: {name} has no value in {baseline_month} — it needs more history than "
+            f"the data holds before that month{then}"
+        )
+    return f"no baseline: {baseline_month} not in the data{then}"
+
+
 def target_text(change: float, baseline_month: str, by: str) -> str:
     """A target in words, e.g. ``15% above 2025-10 by 2026-12``.
 
@@ -146,7 +158,7 @@ def build(
                 at_risk_share=kpi_config.at_risk_share,
             )
             if pd.isna(baseline):
-                status = f"no baseline: {t.baseline_month} not in the data"
+                status = no_baseline(k.name, t.baseline_month, b_month, s)
             elif k.is_rate and not 0 <= baseline * (1 + t.change) <= 1:
                 # a rate cannot pass 100 % (or fall below 0): say so instead of "off track"
                 status = (
