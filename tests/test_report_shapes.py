@@ -98,19 +98,25 @@ def test_workbook_has_no_nan_text(shape_report):
                 assert not (isinstance(v, str) and BAD.fullmatch(v.strip())), (shape, ws.title, v)
 
 
-def test_members_only_pages_render_in_chromium_and_are_kept_as_screenshots(shape_report):
-    """The members-only shape's index and notebook 04 as a reader sees them (test-artifacts/)."""
+# what page 04 says on the shapes whose pages are kept as screenshots (test-artifacts/)
+SCREENSHOT_SHAPES = {
+    "members_only": "no non-member to compare with",
+    "not_credible_lift_low": "Test plan: to measure the lift",
+}
+
+
+def test_shape_pages_render_in_chromium_and_are_kept_as_screenshots(shape_report):
+    """The members-only and not-credible shapes' index and notebook 04 as a reader sees them."""
     shape, report = shape_report
-    if shape != "members_only":
-        pytest.skip(
-            "screenshots are kept for the members-only shape (the demo's are in test_report)"
-        )
+    if shape not in SCREENSHOT_SHAPES:
+        pytest.skip("screenshots are kept for two shapes (the demo's are in test_report)")
     from playwright.sync_api import sync_playwright
 
     from .helpers import ARGS, ARTIFACTS, CHROMIUM
 
     artifacts = ARTIFACTS
     artifacts.mkdir(exist_ok=True)
+    names = (f"shape_{shape}_index.png", f"shape_{shape}_04.png")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
@@ -119,14 +125,15 @@ def test_members_only_pages_render_in_chromium_and_are_kept_as_screenshots(shape
             assert page.locator("section.changes li").count() >= 2
             assert page.locator("table.kpis tr").count() > 3
             tiles = page.locator(".tile-value").all_inner_texts()
-            assert len(tiles) == 5 and all(t.strip() for t in tiles)
-            page.screenshot(path=str(artifacts / "shape_members_only_index.png"), full_page=True)
+            # lift, ROI, P(ROI > 0), confidence, break-even lift, cost per month, points liability
+            assert len(tiles) == 7 and all(t.strip() for t in tiles)
+            page.screenshot(path=str(artifacts / names[0]), full_page=True)
             page.goto((report / "04_analyse_roi_scenarios.html").as_uri())
-            assert "no non-member to compare with" in page.inner_text("body")
-            page.screenshot(path=str(artifacts / "shape_members_only_04.png"), full_page=True)
+            assert SCREENSHOT_SHAPES[shape] in page.inner_text("body")
+            page.screenshot(path=str(artifacts / names[1]), full_page=True)
         finally:
             browser.close()
-    for name in ("shape_members_only_index.png", "shape_members_only_04.png"):
+    for name in names:
         assert (artifacts / name).stat().st_size > 20_000
 
 
