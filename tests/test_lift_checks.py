@@ -79,3 +79,17 @@ def test_a_small_pretrend_near_break_even_leaves_the_verdict_fragile():
     assert any("as large as the lift's distance to +15.0%" in r for r in conf.reasons)
     not_rejected = did_with([0.010, 0, 0, 0, 0, 0], p=0.4)
     assert lift_checks.confidence(not_rejected, placebo_ok(), breakeven_lift=0.20).label == "robust"
+
+
+def test_single_months_that_do_not_form_a_trend_are_said_to_be_so():
+    """A zig-zag of ±7 pp rejects the joint test, but no straight-line drift: not 'small'."""
+    zigzag = did_with([0.03, -0.07, 0.07, 0.0, -0.07, 0.04], lift=0.0, p=0.006)
+    zigzag.pretrend_drift, zigzag.pretrend_drift_p = -0.004, 0.8
+    assert not lift_checks.pretrend_material(zigzag)
+    sentence = lift_checks.diagnostics_sentences(zigzag)[0]
+    assert "in single months (up to 7.0 pp), but the months show no material trend" in sentence
+    assert "do not add up to a trend" in sentence and "small" not in sentence
+    drift = did_with([0.06, 0.05, 0.04, 0.03, 0.02, 0.01], lift=0.0, p=0.006)
+    drift.pretrend_drift, drift.pretrend_drift_p = -0.05, 0.001
+    assert lift_checks.pretrend_material(drift)
+    assert lift_checks.confidence(drift, placebo_ok()).label == "not credible"

@@ -116,9 +116,19 @@ def pretrend_material(did: DidResult) -> bool:
 
 
 def _small_pretrend(did: DidResult) -> str:
+    size = pretrend_size(did) * 100
+    if np.isfinite(did.pretrend_drift) and size >= PRETREND_MATERIAL * 100:
+        # single months differ, but they do not add up to a trend that could carry the lift
+        return (
+            f"a difference before enrollment is detectable (joint test p = {did.pretrend_p:.3f}) in "
+            f"single months (up to {size:.1f} pp), but the months show no material trend (a drift "
+            f"of {did.pretrend_drift * 100:+.1f} pp over the pre-period, p = "
+            f"{did.pretrend_drift_p:.2f}), against a lift of {did.lift:+.1%} and "
+            f"{did.treated:,} members"
+        )
     return (
         f"a difference before enrollment is detectable (joint test p = {did.pretrend_p:.3f}) but "
-        f"small: at most {pretrend_size(did) * 100:.1f} pp in any month, against a lift of "
+        f"small: at most {size:.1f} pp in any month, against a lift of "
         f"{did.lift:+.1%} and {did.treated:,} members"
     )
 
@@ -272,9 +282,16 @@ def diagnostics_sentences(res: DidResult, smd_limit: float = SMD_LIMIT) -> list[
     out = []
     if np.isfinite(res.pretrend_p):
         if res.pretrend_p < ALPHA and not pretrend_material(res):
+            zigzag = np.isfinite(res.pretrend_drift) and pretrend_size(res) >= PRETREND_MATERIAL
             out.append(
-                "Pre-trends: " + _small_pretrend(res) + " — too small to carry the result (a drift "
-                "this size is significant only because the sample is large)."
+                "Pre-trends: "
+                + _small_pretrend(res)
+                + (
+                    " — differences that do not add up to a trend cannot carry the result."
+                    if zigzag
+                    else " — too small to carry the result (a drift this size is significant only "
+                    "because the sample is large)."
+                )
             )
         elif res.pretrend_p < ALPHA:
             out.append(
