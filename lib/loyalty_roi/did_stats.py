@@ -144,8 +144,8 @@ def corrected(ratio: float, share: float) -> float:
     return (ratio - 1) / den + 1 if den > 0.05 else np.nan
 
 
-def ratios(t_blocks, c_blocks, shares, pre: int, post: int, per_cohort: bool = False) -> tuple:
-    """Pooled lift and event study from per-cohort ratio-DiDs.
+def ratios(t_blocks, c_blocks, shares, pre: int, post: int) -> tuple:
+    """Pooled lift, event study and each cohort's log ratio (NaN: left out) from per-cohort ratio-DiDs.
 
     Each enrollment cohort gets its own ratio-DiD (so differences between
     cohorts in seasonality or in how heavy their members are cannot leak into
@@ -190,11 +190,11 @@ def ratios(t_blocks, c_blocks, shares, pre: int, post: int, per_cohort: bool = F
         ev_w[:n][ok] += len(t)
     if not logs:
         out = np.nan, np.full(pre + post + 1, np.nan)
-        return (*out, by_cohort) if per_cohort else out
+        return (*out, by_cohort)
     lift = float(np.exp(np.average(logs, weights=weights)) - 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         ev = np.exp(ev_num / ev_w) - 1
-    return (lift, ev, by_cohort) if per_cohort else (lift, ev)
+    return lift, ev, by_cohort
 
 
 # the lagged-outcome (ANCOVA) estimate: at most this many risk-set controls per cohort are fitted
@@ -262,7 +262,7 @@ def ancova_lift(blocks: list[dict], weights: list[float], n_boot: int, rng) -> t
     spike included), where the difference-in-differences assumes parallel
     trends given a permanent level: under sign-up at a transient high the DiD
     reads the drift back as lift, and under sign-up of permanently heavier
-    buyers the ANCOVA over-adjusts less than... both directions are measured in
+    buyers the ANCOVA under-corrects; both directions are measured in
     ``bench/coverage.py``; together they bracket the effect (Angrist & Pischke
     2009 §5.4; Ding & Li 2019).  Returns ``(lift, (lo, hi), draws)``.
     """

@@ -335,9 +335,7 @@ def matched_did(
             "history and customers not yet enrolled to compare with)"
         )
 
-    res_lift, ev, cohort_logs = did_stats.ratios(
-        t_blocks, c_blocks, shares, pre, post, per_cohort=True
-    )
+    res_lift, ev, cohort_logs = did_stats.ratios(t_blocks, c_blocks, shares, pre, post)
     boots, ev_boot, boot_logs = [], [], []
     for _ in range(n_boot):  # resample treated and controls within each cohort
         tb, cb, sb = [], [], []
@@ -347,7 +345,7 @@ def matched_did(
             tb.append((t[it], None))
             cb.append((c[ic], w[ic]))
             sb.append(sh[ic])
-        bl, bev, blogs = did_stats.ratios(tb, cb, sb, pre, post, per_cohort=True)
+        bl, bev, blogs = did_stats.ratios(tb, cb, sb, pre, post)
         boots.append(bl)
         ev_boot.append(bev)
         boot_logs.append(blogs)
